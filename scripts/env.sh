@@ -1,0 +1,18 @@
+# Shared environment for the scripts: repo root, tool paths, quiet Trunk. Sourced, not run.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+export PATH="$TOOLS/binaryen/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export TRUNK_SKIP_VERSION_CHECK=true
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# Versions the project is built with; wasm-bindgen's comes from Cargo.lock so the CLI cannot drift.
+TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132.0.0"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
