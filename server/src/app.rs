@@ -1,0 +1,166 @@
+//! The application: shared state, the router, security headers, request logging and static files.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::header::{
+    AUTHORIZATION, CONTENT_SECURITY_POLICY, COOKIE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderValue, Request};
+use axum::routing::get;
+use sqlx::SqlitePool;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::auth::{JwksCache, Validator};
+use crate::db;
+use crate::error::Error;
+use crate::routes::{health, keycloak_json, me, spa};
+use crate::settings::Settings;
+
+/// Largest request body accepted (the API takes small JSON documents).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    realm: Arc<str>,
+    validator: Validator,
+    jwks: Arc<JwksCache>,
+    db: SqlitePool,
+    keycloak_json: api::KeycloakJson,
+    idp_origin: String,
+}
+
+impl AppState {
+    /// Validates the settings and builds the state (no network or database access yet).
+    /// Needs a Tokio runtime.
+    pub fn new(settings: Settings) -> Result<Self, Error> {
+        settings.validate()?;
+        let jwks = JwksCache::new(
+            settings.jwks_url()?,
+            settings.signing_algorithms()?,
+            settings.refresh_policy(),
+        )
+        .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                realm: Arc::from(settings.keycloak_realm.as_str()),
+                validator: Validator::new(&settings)?,
+                jwks,
+                db: db::connect_lazy(&settings.database_url)?,
+                keycloak_json: settings.keycloak_json()?,
+                idp_origin: settings.idp_browser_origin()?,
+                settings,
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn realm(&self) -> Arc<str> {
+        self.inner.realm.clone()
+    }
+
+    pub fn validator(&self) -> &Validator {
+        &self.inner.validator
+    }
+
+    pub fn jwks(&self) -> &Arc<JwksCache> {
+        &self.inner.jwks
+    }
+
+    pub fn db(&self) -> &SqlitePool {
+        &self.inner.db
+    }
+
+    pub fn keycloak_json(&self) -> &api::KeycloakJson {
+        &self.inner.keycloak_json
+    }
+
+    /// The Content-Security-Policy: same origin, plus the IdP for fetch (token endpoint) and
+    /// frames (silent login check) and form posts; `script_hashes` admit inline scripts.
+    pub fn csp(&self, script_hashes: &[String]) -> String {
+        let idp = &self.inner.idp_origin;
+        let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
+        for hash in script_hashes {
+            script_src.push(' ');
+            script_src.push_str(hash);
+        }
+        format!(
+            "default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; font-src 'self'; connect-src 'self' {idp}; frame-src {idp}; \
+             form-action 'self' {idp}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+        )
+    }
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/v1/me", get(me::get))
+        .fallback(api_not_found);
+    let static_files = ServeDir::new(&state.settings().static_dir)
+        .append_index_html_on_directories(false)
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(spa::fallback.with_state(state.clone()));
+    let csp = HeaderValue::from_str(&state.csp(&[])).expect("CSP is ASCII");
+
+    Router::new()
+        .route("/keycloak.json", get(keycloak_json::get))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .nest("/api", api)
+        .route("/", get(spa::index))
+        .route("/index.html", get(spa::index))
+        .fallback_service(static_files)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        // Request logs carry method, path (never the query) and status; no headers.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        // Outermost: whatever logs a header sees `Authorization: Sensitive`.
+        .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION, COOKIE]))
+        .with_state(state)
+}
+
+async fn api_not_found() -> Error {
+    Error::NotFound("no such API endpoint")
+}
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

@@ -1,0 +1,49 @@
+//! Bearer-token authentication: the JWKS cache, token validation, the principal and its extractor.
+
+pub mod extractor;
+pub mod jwks;
+pub mod keyset;
+pub mod principal;
+pub mod validate;
+
+pub use jwks::{JwksCache, RefreshPolicy};
+pub use principal::Principal;
+pub use validate::Validator;
+
+/// Why a bearer token was refused. Descriptions are fixed strings: they go into the
+/// `WWW-Authenticate` header and never echo anything from the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token too long")]
+    TooLong,
+    #[error("token is not a signed JWT (three base64url segments)")]
+    Malformed,
+    #[error("token header is malformed")]
+    BadHeader,
+    #[error("token algorithm is not allowed")]
+    AlgorithmNotAllowed,
+    #[error("token uses critical header extensions")]
+    CriticalHeader,
+    #[error("token signing key is unknown")]
+    UnknownKey,
+    #[error("token has no key id")]
+    NoKeyId,
+    #[error("token signature is invalid")]
+    BadSignature,
+    #[error("token has expired")]
+    Expired,
+    #[error("token is not valid yet")]
+    NotYetValid,
+    #[error("token lacks a required claim (exp, iss)")]
+    MissingClaim,
+    #[error("token issuer is not this realm")]
+    WrongIssuer,
+    #[error("token is not for this client")]
+    WrongAudience,
+    #[error("token is not an access token")]
+    WrongType,
+    #[error("token uuid claim is neither a UUID nor base64 of 16 bytes")]
+    BadUuid,
+    #[error("token claims are malformed")]
+    BadClaims,
+}

@@ -1,0 +1,174 @@
+//! The one error type of the server and its single mapping to HTTP (status, RFC 6750 headers, JSON body).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::TokenError;
+use crate::settings::SettingsError;
+
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unauthorized {
+    /// No `Authorization: Bearer` at all (RFC 6750 §3.1: no error code in the challenge).
+    #[error("no bearer token")]
+    MissingToken,
+    #[error("{0}")]
+    InvalidRequest(&'static str),
+    #[error("{0}")]
+    InvalidToken(TokenError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{reason}")]
+    Unauthorized {
+        realm: Arc<str>,
+        reason: Unauthorized,
+    },
+    /// The IdP's keys were never obtained (it has been down since start-up).
+    #[error("signing keys of the identity provider are not available yet")]
+    KeysUnavailable { retry_after: Duration },
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn unauthorized(realm: Arc<str>, reason: Unauthorized) -> Self {
+        Error::Unauthorized { realm, reason }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Error::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::Settings(_) | Error::Io(_) | Error::Database(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The `error` field of the body (and of the `WWW-Authenticate` challenge where there is one).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthorized { reason, .. } => match reason {
+                Unauthorized::MissingToken => "unauthorized",
+                Unauthorized::InvalidRequest(_) => "invalid_request",
+                Unauthorized::InvalidToken(_) => "invalid_token",
+            },
+            Error::KeysUnavailable { .. } => "temporarily_unavailable",
+            Error::NotFound(_) => "not_found",
+            Error::MethodNotAllowed => "method_not_allowed",
+            _ => "internal_error",
+        }
+    }
+}
+
+/// `Bearer realm="mo"[, error="...", error_description="..."]`. The realm is validated at
+/// start-up and descriptions are fixed strings, so nothing here needs escaping.
+fn challenge(realm: &str, reason: &Unauthorized) -> HeaderValue {
+    let text = match reason {
+        Unauthorized::MissingToken => format!("Bearer realm=\"{realm}\""),
+        Unauthorized::InvalidRequest(d) => {
+            format!(
+                "Bearer realm=\"{realm}\", error=\"invalid_request\", error_description=\"{d}\""
+            )
+        }
+        Unauthorized::InvalidToken(e) => {
+            format!("Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{e}\"")
+        }
+    };
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let description = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = %self, "request failed");
+            "internal error".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = api::ErrorBody {
+            error: self.code().to_owned(),
+            description,
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Error::Unauthorized { realm, reason } => {
+                headers.insert(WWW_AUTHENTICATE, challenge(realm, reason));
+            }
+            Error::KeysUnavailable { retry_after } => {
+                let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn realm() -> Arc<str> {
+        Arc::from("mo")
+    }
+
+    #[test]
+    fn missing_token_has_a_bare_challenge() {
+        let r = Error::unauthorized(realm(), Unauthorized::MissingToken).into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.headers()[WWW_AUTHENTICATE], "Bearer realm=\"mo\"");
+    }
+
+    #[test]
+    fn invalid_token_names_the_reason() {
+        let r = Error::unauthorized(realm(), Unauthorized::InvalidToken(TokenError::Expired))
+            .into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            r.headers()[WWW_AUTHENTICATE],
+            "Bearer realm=\"mo\", error=\"invalid_token\", error_description=\"token has expired\""
+        );
+    }
+
+    #[test]
+    fn keys_unavailable_is_503_with_retry_after() {
+        let r = Error::KeysUnavailable {
+            retry_after: Duration::from_millis(2500),
+        }
+        .into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[RETRY_AFTER], "3");
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_details() {
+        let e = Error::Internal("secret detail".into());
+        assert_eq!(e.code(), "internal_error");
+        assert_eq!(
+            e.into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

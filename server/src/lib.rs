@@ -1,0 +1,43 @@
+//! The backend as a library: settings, the app, and `serve` for the binary and in-process tests.
+
+pub mod app;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod routes;
+pub mod settings;
+
+#[cfg(test)]
+mod test_support;
+
+use std::future::Future;
+
+pub use app::{AppState, app};
+pub use error::Error;
+pub use settings::{Settings, SettingsError};
+use tokio::net::TcpListener;
+
+/// Serves the app on `listener` until the task is dropped.
+pub async fn serve(settings: Settings, listener: TcpListener) -> Result<(), Error> {
+    serve_with_shutdown(settings, listener, std::future::pending()).await
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then drains open requests.
+pub async fn serve_with_shutdown(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let state = AppState::new(settings)?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        issuer = state.validator().issuer(),
+        jwks = %state.jwks().url(),
+        static_dir = %state.settings().static_dir.display(),
+        "listening"
+    );
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Tests of settings: defaults, file and environment overrides, and errors that name the setting.
+
+use super::*;
+use std::collections::HashMap;
+
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("server-settings-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let s = Settings::from_defaults();
+    assert_eq!(s.keycloak_schema, "http");
+    assert_eq!(s.keycloak_host, "127.0.0.1");
+    assert_eq!(s.keycloak_port, 8081);
+    assert_eq!(s.keycloak_realm, "mo");
+    assert_eq!(s.keycloak_signing_alg, "RS256");
+    assert_eq!(s.keycloak_auth_server_url, "http://127.0.0.1:8081/");
+    assert_eq!(s.keycloak_ssl_required, "external");
+    assert_eq!(s.keycloak_mo_client, "mo");
+    assert!(s.keycloak_rbac_enabled);
+    assert_eq!(s.listen, "127.0.0.1:5000".parse().unwrap());
+    assert_eq!(s.static_dir, PathBuf::from("dist"));
+    assert_eq!(s.issuer().unwrap(), "http://127.0.0.1:8081/realms/mo");
+    assert_eq!(
+        s.jwks_url().unwrap().as_str(),
+        "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/certs"
+    );
+    assert_eq!(s.idp_browser_origin().unwrap(), "http://127.0.0.1:8081");
+    assert_eq!(s.signing_algorithms().unwrap(), vec![Algorithm::RS256]);
+}
+
+#[test]
+fn every_field_has_a_default_and_names_match() {
+    let names = Settings::names();
+    let json = serde_json::to_value(Settings::from_defaults()).unwrap();
+    let mut fields: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
+    fields.sort();
+    assert_eq!(names, fields);
+}
+
+#[test]
+fn file_overrides_defaults_and_env_overrides_file() {
+    let path = temp_file(
+        "layers.toml",
+        "keycloak_host = \"keycloak\"\nkeycloak_port = 443\nkeycloak_schema = \"https\"\n",
+    );
+    let s = Settings::load_from(Some(&path), env(&[("KEYCLOAK_PORT", "8443")])).unwrap();
+    assert_eq!(s.keycloak_host, "keycloak");
+    assert_eq!(s.keycloak_schema, "https");
+    assert_eq!(s.keycloak_port, 8443);
+    let s = Settings::load_from(
+        None,
+        env(&[("KEYCLOAK_RBAC_ENABLED", "false"), ("LISTEN", "0.0.0.0:80")]),
+    )
+    .unwrap();
+    assert!(!s.keycloak_rbac_enabled);
+    assert_eq!(s.listen.port(), 80);
+    // Lower-case names are not read from the environment.
+    let s = Settings::load_from(None, env(&[("keycloak_port", "1")])).unwrap();
+    assert_eq!(s.keycloak_port, 8081);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn internal_host_and_legacy_auth_path() {
+    let mut s = Settings::from_defaults();
+    s.keycloak_host = "keycloak".into();
+    s.keycloak_port = 8080;
+    s.keycloak_auth_server_url = "https://login.example.org/auth".into();
+    s.validate().unwrap();
+    assert_eq!(
+        s.issuer().unwrap(),
+        "https://login.example.org/auth/realms/mo"
+    );
+    assert_eq!(
+        s.jwks_url().unwrap().as_str(),
+        "http://keycloak:8080/auth/realms/mo/protocol/openid-connect/certs"
+    );
+    assert_eq!(s.idp_browser_origin().unwrap(), "https://login.example.org");
+    assert_eq!(
+        s.keycloak_json().unwrap().auth_server_url,
+        "https://login.example.org/auth/"
+    );
+}
+
+fn error_of(pairs: &[(&str, &str)]) -> String {
+    Settings::load_from(None, env(pairs))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn bad_values_name_the_setting() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("KEYCLOAK_PORT", "eighty", "keycloak_port"),
+        ("KEYCLOAK_PORT", "70000", "keycloak_port"),
+        ("KEYCLOAK_PORT", "0", "keycloak_port"),
+        ("KEYCLOAK_SCHEMA", "ftp", "keycloak_schema"),
+        ("KEYCLOAK_HOST", "", "keycloak_host"),
+        ("KEYCLOAK_REALM", "m o", "keycloak_realm"),
+        ("KEYCLOAK_SIGNING_ALG", "HS256", "keycloak_signing_alg"),
+        ("KEYCLOAK_SIGNING_ALG", "none", "keycloak_signing_alg"),
+        (
+            "KEYCLOAK_AUTH_SERVER_URL",
+            "not a url",
+            "keycloak_auth_server_url",
+        ),
+        (
+            "KEYCLOAK_AUTH_SERVER_URL",
+            "ftp://x/",
+            "keycloak_auth_server_url",
+        ),
+        (
+            "KEYCLOAK_SSL_REQUIRED",
+            "sometimes",
+            "keycloak_ssl_required",
+        ),
+        ("KEYCLOAK_MO_CLIENT", "", "keycloak_mo_client"),
+        ("KEYCLOAK_RBAC_ENABLED", "maybe", "keycloak_rbac_enabled"),
+        ("LISTEN", "localhost", "listen"),
+        ("DATABASE_URL", "postgres://x", "database_url"),
+        (
+            "JWKS_REFETCH_INTERVAL_SECONDS",
+            "0",
+            "jwks_refetch_interval_seconds",
+        ),
+        (
+            "JWKS_FETCH_TIMEOUT_SECONDS",
+            "-1",
+            "jwks_fetch_timeout_seconds",
+        ),
+        ("CLOCK_LEEWAY_SECONDS", "3600", "clock_leeway_seconds"),
+        ("MAX_TOKEN_BYTES", "10", "max_token_bytes"),
+    ];
+    for (var, value, setting) in cases {
+        let message = error_of(&[(var, value)]);
+        assert!(
+            message.contains(setting),
+            "{var}={value:?} gave {message:?}, which does not name {setting}"
+        );
+    }
+}
+
+#[test]
+fn unknown_setting_in_file_is_an_error() {
+    let path = temp_file("typo.toml", "keycloak_hots = \"x\"\n");
+    let message = Settings::load_from(Some(&path), |_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("keycloak_hots"), "{message}");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn missing_config_file_is_an_error() {
+    let missing = Path::new("/nonexistent/settings.toml");
+    assert!(Settings::load_from(Some(missing), |_| None).is_err());
+}
+
+#[test]
+fn algorithm_list() {
+    let mut s = Settings::from_defaults();
+    s.keycloak_signing_alg = "RS256, PS256,RS256".into();
+    assert_eq!(
+        s.signing_algorithms().unwrap(),
+        vec![Algorithm::RS256, Algorithm::PS256]
+    );
+    s.keycloak_signing_alg = "RS256,ES256".into();
+    assert!(s.validate().is_err());
+}
