@@ -1,0 +1,4 @@
+//! Small presentational building blocks shared by the pages.
+
+pub mod error_panel;
+pub mod loading;
