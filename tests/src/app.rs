@@ -1,0 +1,171 @@
+//! The app under test: the server in-process on a free port, alone or with a dev IdP that trusts it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::AUTHORIZATION;
+use server::Settings;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::idp::{DevIdp, DevIdpOptions};
+use crate::{TestResult, repo_root};
+
+/// Settings that trust `idp`: its port and browser-facing base URL, an in-memory database, the
+/// release build in dist/, and at most one unknown-kid JWKS refetch a minute.
+pub fn settings_for(idp: &DevIdp) -> Settings {
+    let mut settings = Settings::from_defaults();
+    settings.keycloak_host = "127.0.0.1".into();
+    settings.keycloak_port = idp.port();
+    settings.keycloak_auth_server_url = idp.base_url();
+    settings.database_url = "sqlite::memory:".into();
+    settings.static_dir = repo_root().join("dist");
+    settings.jwks_refetch_interval_seconds = 60;
+    settings
+}
+
+/// The server running in this process; shut down gracefully when dropped.
+pub struct AppServer {
+    /// The server's origin, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    pub origin: String,
+    http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl AppServer {
+    /// Serves `settings` on a free loopback port.
+    pub async fn start(settings: Settings) -> TestResult<Self> {
+        Self::start_on(TcpListener::bind("127.0.0.1:0").await?, settings)
+    }
+
+    /// Serves `settings` on `listener` (bound by the caller, e.g. to know the origin early).
+    pub fn start_on(listener: TcpListener, mut settings: Settings) -> TestResult<Self> {
+        let addr: SocketAddr = listener.local_addr()?;
+        settings.listen = addr;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let stop = async {
+                let _ = stopped.await;
+            };
+            if let Err(e) = server::serve_with_shutdown(settings, listener, stop).await {
+                eprintln!("server stopped with an error: {e}");
+            }
+        });
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            origin: format!("http://{addr}"),
+            http,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+
+    /// `{origin}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// GET `path`, with a bearer token when given.
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> TestResult<reqwest::Response> {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        Ok(request.send().await?)
+    }
+
+    /// `GET /api/v1/me` with these `Authorization` header values (none, one, or several).
+    pub async fn me(&self, authorization: &[&str]) -> TestResult<reqwest::Response> {
+        let mut request = self.http.get(self.url("/api/v1/me"));
+        for value in authorization {
+            request = request.header(AUTHORIZATION, *value);
+        }
+        Ok(request.send().await?)
+    }
+
+    /// `GET /api/v1/me` with `Authorization: Bearer {token}`.
+    pub async fn me_with(&self, token: &str) -> TestResult<reqwest::Response> {
+        self.get("/api/v1/me", Some(token)).await
+    }
+}
+
+impl Drop for AppServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// A dev IdP that lists the app's origin as a client origin, plus the server with a SQLite file.
+pub struct Stack {
+    pub idp: DevIdp,
+    pub server: AppServer,
+    pub settings: Settings,
+    database: PathBuf,
+}
+
+impl Stack {
+    pub async fn start() -> TestResult<Self> {
+        Self::start_with(DevIdpOptions::default()).await
+    }
+
+    /// Starts the IdP with `options` (plus the app's origin) and then the server.
+    pub async fn start_with(mut options: DevIdpOptions) -> TestResult<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        options.extra_origins.push(format!("http://{addr}"));
+        let idp = DevIdp::start_with(options).await?;
+
+        let database = std::env::temp_dir().join(format!(
+            "mo-e2e-{}-{}.sqlite",
+            std::process::id(),
+            addr.port()
+        ));
+        let mut settings = settings_for(&idp);
+        settings.listen = addr;
+        settings.database_url = format!("sqlite:{}", database.display());
+        let server = AppServer::start_on(listener, settings.clone())?;
+        Ok(Self {
+            idp,
+            server,
+            settings,
+            database,
+        })
+    }
+
+    /// `{origin}{path}` of the server.
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    /// Fails with a clear message when the release build the browser tests load is missing.
+    pub fn require_release_build(&self) -> TestResult {
+        let index = self.settings.static_dir.join("index.html");
+        if index.is_file() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} is missing: run `trunk build --release` (scripts/test does)",
+                index.display()
+            )
+            .into())
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for suffix in ["", "-shm", "-wal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.database.display()));
+        }
+    }
+}

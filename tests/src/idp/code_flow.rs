@@ -1,0 +1,174 @@
+//! The authorization-code flow without a browser: PKCE S256, state and nonce, the IdP's login form
+//! through a cookie jar, the callback, and the code exchange.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Url, redirect};
+use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
+
+use super::{DevIdp, HTTP_TIMEOUT, Tokens};
+use crate::TestResult;
+
+const MAX_REDIRECTS: usize = 10;
+
+/// Where a followed chain of redirects ended: an IdP page, or the client's redirect URI.
+enum Landing {
+    Page { url: Url, html: String },
+    Callback(Url),
+}
+
+impl DevIdp {
+    /// The browser flow without a browser: authorization request with PKCE S256, state and nonce, the
+    /// IdP's login form (fresh cookie jar), the callback, then the code exchange. Checks state and nonce.
+    pub async fn code_flow_tokens(&self, username: &str, redirect_uri: &str) -> TestResult<Tokens> {
+        let password = self
+            .realm_user(username)?
+            .password()
+            .ok_or(format!("{username} has no password"))?;
+        let client_id = self.public_client_id()?;
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .timeout(HTTP_TIMEOUT)
+            .build()?;
+        let (verifier, state, nonce) = (random_token(), random_token(), random_token());
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let mut authorize = Url::parse(&self.oidc_endpoint("auth"))?;
+        authorize
+            .query_pairs_mut()
+            .append_pair("client_id", client_id)
+            .append_pair("response_type", "code")
+            .append_pair("scope", "openid profile email")
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", &state)
+            .append_pair("nonce", &nonce)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+
+        let callback = match follow(&browser, authorize, redirect_uri).await? {
+            Landing::Callback(url) => url,
+            Landing::Page { url, html } => {
+                let action = form_action(&html).ok_or("the IdP's login page has no form")?;
+                let response = browser
+                    .post(url.join(&action)?)
+                    .form(&[("username", username), ("password", password)])
+                    .send()
+                    .await?;
+                let location = redirect_target(&url, &response)?.ok_or(format!(
+                    "the login form did not accept {username} (status {})",
+                    response.status()
+                ))?;
+                match follow(&browser, location, redirect_uri).await? {
+                    Landing::Callback(url) => url,
+                    Landing::Page { url, .. } => {
+                        return Err(format!("login ended on {url}, not the callback").into());
+                    }
+                }
+            }
+        };
+
+        let params: HashMap<String, String> = callback.query_pairs().into_owned().collect();
+        if let Some(error) = params.get("error") {
+            return Err(format!(
+                "authorization failed: {error}: {:?}",
+                params.get("error_description")
+            )
+            .into());
+        }
+        if params.get("state") != Some(&state) {
+            return Err("the callback's state does not match the request's".into());
+        }
+        let code = params.get("code").ok_or("the callback has no code")?;
+        let tokens = self
+            .token_request(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", client_id),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", &verifier),
+            ])
+            .await?;
+        let id_token = tokens
+            .id_token
+            .as_deref()
+            .ok_or("the code flow returned no ID token")?;
+        if jwt_claims(id_token)?["nonce"].as_str() != Some(nonce.as_str()) {
+            return Err("the ID token's nonce does not match the request's".into());
+        }
+        Ok(tokens)
+    }
+}
+
+/// GETs `url` and follows redirects until the client's redirect URI or a page of the IdP.
+async fn follow(
+    browser: &reqwest::Client,
+    mut url: Url,
+    redirect_uri: &str,
+) -> TestResult<Landing> {
+    for _ in 0..MAX_REDIRECTS {
+        if url.as_str().starts_with(redirect_uri) {
+            return Ok(Landing::Callback(url));
+        }
+        let response = browser.get(url.clone()).send().await?;
+        match redirect_target(&url, &response)? {
+            Some(next) => url = next,
+            None if response.status().is_success() => {
+                return Ok(Landing::Page {
+                    url,
+                    html: response.text().await?,
+                });
+            }
+            None => {
+                return Err(format!(
+                    "{url} answered {}: {}",
+                    response.status(),
+                    response.text().await?
+                )
+                .into());
+            }
+        }
+    }
+    Err(format!("more than {MAX_REDIRECTS} redirects from the authorization request").into())
+}
+
+/// The absolute Location of a redirect response, or None for any other response.
+fn redirect_target(base: &Url, response: &reqwest::Response) -> TestResult<Option<Url>> {
+    if !response.status().is_redirection() {
+        return Ok(None);
+    }
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .ok_or("a redirect without Location")?;
+    Ok(Some(base.join(location.to_str()?)?))
+}
+
+/// The `action` of the first form in an HTML page, unescaped.
+fn form_action(html: &str) -> Option<String> {
+    let form = &html[html.find("<form")?..];
+    let tag = &form[..form.find('>')?];
+    let start = tag.find("action=\"")? + "action=\"".len();
+    let end = start + tag[start..].find('"')?;
+    Some(
+        tag[start..end]
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// The claims of a JWT, decoded without checking its signature (for values the test itself sent).
+fn jwt_claims(jwt: &str) -> TestResult<serde_json::Value> {
+    let payload = jwt.split('.').nth(1).ok_or("not a JWT")?;
+    Ok(serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload)?)?)
+}
+
+/// 64 random characters, valid as a PKCE verifier, state or nonce.
+fn random_token() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}

@@ -1,0 +1,59 @@
+//! The pipeline end to end: dev IdP, server and Chromium together; the app loads and a real token works.
+
+use e2e::TestResult;
+use e2e::app::Stack;
+use e2e::browser::{Browser, screenshot, text_of};
+
+#[tokio::test]
+async fn the_app_loads_in_chromium_with_settings_from_the_server() -> TestResult {
+    let stack = Stack::start().await?;
+    stack.require_release_build()?;
+    let expected_base = stack.idp.base_url();
+
+    Browser::run(|client| async move {
+        client.goto(&stack.url("/")).await?;
+        let realm = text_of(&client, "[data-testid=realm]").await?;
+        let auth_server = text_of(&client, "[data-testid=auth-server-url]").await?;
+        screenshot(&client, "landing").await?;
+        assert_eq!(realm, "mo");
+        assert_eq!(auth_server, expected_base);
+
+        // Client-side routing: a deep link is answered with index.html and routed in the browser.
+        client.goto(&stack.url("/no/such/page")).await?;
+        let heading = text_of(&client, "h1").await?;
+        assert!(heading.contains("not found"), "404 page heading: {heading}");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_real_token_from_the_idp_is_accepted_and_no_token_is_refused() -> TestResult {
+    let stack = Stack::start().await?;
+
+    let live = stack.server.get("/health/live", None).await?;
+    assert_eq!(live.status(), 200);
+
+    let anonymous = stack.server.get("/api/v1/me", None).await?;
+    assert_eq!(anonymous.status(), 401);
+    let challenge = anonymous.headers()["www-authenticate"].to_str()?;
+    assert!(challenge.starts_with("Bearer realm=\"mo\""), "{challenge}");
+
+    let tokens = stack.idp.password_token("eline").await?;
+    let me: api::Me = stack
+        .server
+        .get("/api/v1/me", Some(&tokens.access_token))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let eline = stack
+        .idp
+        .realm()
+        .user("eline")
+        .ok_or("eline is in the realm")?;
+    assert_eq!(me.username.as_deref(), Some("eline"));
+    assert_eq!(me.uuid.map(|u| u.to_string()).as_deref(), eline.uuid());
+    assert_eq!(me.roles, vec!["owner".to_string()]);
+    Ok(())
+}
