@@ -1,7 +1,11 @@
 //! JSON shapes exchanged between the server and the single-page app (serde only, builds for wasm32).
 
+mod org;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use org::{Employee, MAX_UNIT_NAME_CHARS, NewOrgUnit, OrgUnit, OrgUnitPatch, Permissions};
 
 /// `GET /keycloak.json`: what the browser needs to find the IdP, in the Keycloak adapter format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,14 +58,20 @@ pub struct Me {
     pub rbac_enabled: bool,
 }
 
-/// Every error body the server sends: `{"error": "...", "description": "..."}`.
+/// Every error body the server sends: `{"error": "...", "description": "..."}`, plus `field` when
+/// one input field is at fault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Machine-readable code, e.g. `invalid_token`, `invalid_request`, `unauthorized`,
-    /// `temporarily_unavailable`, `not_found`, `internal_error`.
+    /// `temporarily_unavailable`, `not_found`, `forbidden`, `conflict`, `bad_request`,
+    /// `validation_failed`, `internal_error`.
     pub error: String,
-    /// Human-readable explanation; never contains the token.
+    /// Human-readable explanation; never contains the token. A 403 starts with the rule that
+    /// refused (e.g. `not_owner: ...`).
     pub description: String,
+    /// The input field at fault (`name`, `parent`, `version`, `uuid`, `person_uuid`, `body`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// `GET /health/ready`: 200 when every check passes, else 503 with `missing` naming what is not ready.

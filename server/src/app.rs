@@ -9,7 +9,7 @@ use axum::http::header::{
     X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Request};
-use axum::routing::get;
+use axum::routing::{get, put};
 use sqlx::SqlitePool;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -19,10 +19,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::{JwksCache, Validator};
-use crate::db;
 use crate::error::Error;
-use crate::routes::{health, keycloak_json, me, spa};
+use crate::routes::{employees, health, keycloak_json, me, org_units, spa};
 use crate::settings::Settings;
+use crate::store;
 
 /// Largest request body accepted (the API takes small JSON documents).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -59,7 +59,7 @@ impl AppState {
                 realm: Arc::from(settings.keycloak_realm.as_str()),
                 validator: Validator::new(&settings)?,
                 jwks,
-                db: db::connect_lazy(&settings.database_url)?,
+                db: store::connect_lazy(&settings.database_url)?,
                 keycloak_json: settings.keycloak_json()?,
                 idp_origin: settings.idp_browser_origin()?,
                 settings,
@@ -87,6 +87,12 @@ impl AppState {
         &self.inner.db
     }
 
+    /// Migrates the database and seeds an empty one ([`store::prepare`]); the server does this
+    /// before it serves. Without it the API's tables are missing (health checks still work).
+    pub async fn prepare_database(&self) -> Result<(), Error> {
+        store::prepare(self.db(), self.settings()).await
+    }
+
     pub fn keycloak_json(&self) -> &api::KeycloakJson {
         &self.inner.keycloak_json
     }
@@ -112,6 +118,22 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/me", get(me::get))
+        .route(
+            "/v1/org-units",
+            get(org_units::list).post(org_units::create),
+        )
+        .route(
+            "/v1/org-units/{uuid}",
+            get(org_units::get)
+                .patch(org_units::update)
+                .delete(org_units::delete),
+        )
+        .route(
+            "/v1/org-units/{uuid}/owners/{person_uuid}",
+            put(org_units::add_owner).delete(org_units::remove_owner),
+        )
+        .route("/v1/employees", get(employees::list))
+        .method_not_allowed_fallback(api_method_not_allowed)
         .fallback(api_not_found);
     let static_files = ServeDir::new(&state.settings().static_dir)
         .append_index_html_on_directories(false)
@@ -159,6 +181,10 @@ pub fn app(state: AppState) -> Router {
 
 async fn api_not_found() -> Error {
     Error::NotFound("no such API endpoint")
+}
+
+async fn api_method_not_allowed() -> Error {
+    Error::MethodNotAllowed
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::TokenError;
+use crate::rbac::Denied;
 use crate::settings::SettingsError;
 
 /// Why a request was not authenticated.
@@ -37,6 +38,18 @@ pub enum Error {
     NotFound(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Malformed input: JSON that does not parse, a path parameter that is not a UUID.
+    #[error("{message}")]
+    BadRequest { field: String, message: String },
+    /// Well-formed input with a bad value: a missing or mistyped field, an empty name, an unknown parent.
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    /// RBAC refused the write; the description names the rule.
+    #[error("{0}")]
+    Forbidden(#[from] Denied),
+    /// The write conflicts with the stored state (stale version, children, a cycle); nothing was written.
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error("i/o: {0}")]
@@ -52,12 +65,40 @@ impl Error {
         Error::Unauthorized { realm, reason }
     }
 
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The input field at fault, for the body's `field`.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::BadRequest { field, .. } | Error::Validation { field, .. } => {
+                Some(field.as_str())
+            }
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Error::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Settings(_) | Error::Io(_) | Error::Database(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -75,6 +116,10 @@ impl Error {
             Error::KeysUnavailable { .. } => "temporarily_unavailable",
             Error::NotFound(_) => "not_found",
             Error::MethodNotAllowed => "method_not_allowed",
+            Error::BadRequest { .. } => "bad_request",
+            Error::Validation { .. } => "validation_failed",
+            Error::Forbidden(_) => "forbidden",
+            Error::Conflict(_) => "conflict",
             _ => "internal_error",
         }
     }
@@ -109,6 +154,7 @@ impl IntoResponse for Error {
         let body = api::ErrorBody {
             error: self.code().to_owned(),
             description,
+            field: self.field().map(str::to_owned),
         };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
@@ -160,6 +206,25 @@ mod tests {
         .into_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers()[RETRY_AFTER], "3");
+    }
+
+    #[test]
+    fn input_errors_name_the_field_and_403_names_the_rule() {
+        let e = Error::validation("name", "must not be empty");
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.field(), Some("name"));
+        assert_eq!(
+            Error::bad_request("uuid", "x").status(),
+            StatusCode::BAD_REQUEST
+        );
+        let e = Error::from(Denied::NoWriteRole);
+        assert_eq!((e.status(), e.code()), (StatusCode::FORBIDDEN, "forbidden"));
+        assert!(e.to_string().starts_with("no_write_role: "));
+        assert_eq!(e.field(), None);
+        assert_eq!(
+            Error::Conflict("stale".into()).status(),
+            StatusCode::CONFLICT
+        );
     }
 
     #[test]

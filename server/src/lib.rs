@@ -2,10 +2,12 @@
 
 pub mod app;
 pub mod auth;
-pub mod db;
 pub mod error;
+pub mod rbac;
 pub mod routes;
 pub mod settings;
+pub mod store;
+pub mod tree;
 
 #[cfg(test)]
 mod test_support;
@@ -22,13 +24,16 @@ pub async fn serve(settings: Settings, listener: TcpListener) -> Result<(), Erro
     serve_with_shutdown(settings, listener, std::future::pending()).await
 }
 
-/// Serves the app on `listener` until `shutdown` completes, then drains open requests.
+/// Migrates (and on first start seeds) the database, then serves the app on `listener` until
+/// `shutdown` completes, then drains open requests. A database that cannot be prepared stops
+/// start-up with an error naming the setting.
 pub async fn serve_with_shutdown(
     settings: Settings,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let state = AppState::new(settings)?;
+    state.prepare_database().await?;
     tracing::info!(
         addr = %listener.local_addr()?,
         issuer = state.validator().issuer(),

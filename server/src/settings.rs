@@ -31,6 +31,7 @@ pub struct Settings {
     pub keycloak_rbac_enabled: bool,
     pub listen: SocketAddr,
     pub database_url: String,
+    pub seed_realm_file: PathBuf,
     pub static_dir: PathBuf,
     pub jwks_refetch_interval_seconds: u64,
     pub jwks_max_age_seconds: u64,

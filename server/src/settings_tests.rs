@@ -31,6 +31,8 @@ fn defaults_are_the_documented_ones() {
     assert!(s.keycloak_rbac_enabled);
     assert_eq!(s.listen, "127.0.0.1:5000".parse().unwrap());
     assert_eq!(s.static_dir, PathBuf::from("dist"));
+    assert_eq!(s.database_url, "sqlite:mo.sqlite");
+    assert_eq!(s.seed_realm_file, PathBuf::from("realm/mo-realm.json"));
     assert_eq!(s.issuer().unwrap(), "http://127.0.0.1:8081/realms/mo");
     assert_eq!(
         s.jwks_url().unwrap().as_str(),

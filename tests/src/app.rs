@@ -13,14 +13,16 @@ use tokio::task::JoinHandle;
 use crate::idp::{DevIdp, DevIdpOptions};
 use crate::{TestResult, repo_root};
 
-/// Settings that trust `idp`: its port and browser-facing base URL, an in-memory database, the
-/// release build in dist/, and at most one unknown-kid JWKS refetch a minute.
+/// Settings that trust `idp`: its port and browser-facing base URL, an in-memory database seeded
+/// with the demo organisation and the realm file's users, the release build in dist/, and at most
+/// one unknown-kid JWKS refetch a minute.
 pub fn settings_for(idp: &DevIdp) -> Settings {
     let mut settings = Settings::from_defaults();
     settings.keycloak_host = "127.0.0.1".into();
     settings.keycloak_port = idp.port();
     settings.keycloak_auth_server_url = idp.base_url();
     settings.database_url = "sqlite::memory:".into();
+    settings.seed_realm_file = repo_root().join("realm/mo-realm.json");
     settings.static_dir = repo_root().join("dist");
     settings.jwks_refetch_interval_seconds = 60;
     settings

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 
 use crate::app::AppState;
 use crate::auth::jwks::KeyError;
-use crate::db;
+use crate::store;
 
 pub async fn live() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "live" }))
@@ -36,7 +36,8 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             api::Check { ok: false, detail }
         }
     };
-    let database = match tokio::time::timeout(Duration::from_secs(5), db::ping(state.db())).await {
+    let database = match tokio::time::timeout(Duration::from_secs(5), store::ping(state.db())).await
+    {
         Ok(Ok(())) => api::Check {
             ok: true,
             detail: "SELECT 1 answered".into(),

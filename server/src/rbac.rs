@@ -1,0 +1,229 @@
+//! OS2mo's owner-based RBAC: the one decision for every org-unit write, and the permissions each answer reports.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::tree::UnitTree;
+
+/// The realm role that may write everything.
+pub const ADMIN_ROLE: &str = "admin";
+/// The realm role that may write the units the caller owns.
+pub const OWNER_ROLE: &str = "owner";
+
+/// What RBAC looks at in a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// `keycloak_rbac_enabled`.
+    pub rbac_enabled: bool,
+    pub admin: bool,
+    pub owner: bool,
+    /// The `uuid` claim: the employee the login belongs to.
+    pub uuid: Option<Uuid>,
+}
+
+impl Caller {
+    pub fn new(principal: &Principal, rbac_enabled: bool) -> Self {
+        Self {
+            rbac_enabled,
+            admin: principal.has_realm_role(ADMIN_ROLE),
+            owner: principal.has_realm_role(OWNER_ROLE),
+            uuid: principal.uuid,
+        }
+    }
+}
+
+/// Where a move puts the unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Parent(Uuid),
+    TopLevel,
+    /// Not chosen yet: may the unit be moved at all? (The `move` permission.)
+    Unspecified,
+}
+
+/// A write, with the units it touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Create {
+        parent: Option<Uuid>,
+    },
+    /// Rename (any change that keeps the parent).
+    Update {
+        unit: Uuid,
+    },
+    Move {
+        unit: Uuid,
+        to: Destination,
+    },
+    Delete {
+        unit: Uuid,
+    },
+    ManageOwners {
+        unit: Uuid,
+    },
+}
+
+/// Why a write was refused; the text (`rule: explanation`) is the 403 body's description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("no_write_role: writing needs the realm role admin or owner")]
+    NoWriteRole,
+    #[error(
+        "owner_without_uuid: the token has the owner role but no uuid claim, so it owns no unit"
+    )]
+    OwnerWithoutUuid,
+    #[error("no_affected_units: a write must name the units it changes")]
+    NoAffectedUnits,
+    #[error(
+        "top_level_admin_only: only an admin creates a top-level unit or makes a unit top-level"
+    )]
+    TopLevelAdminOnly,
+    #[error("not_owner: you are an owner of neither unit {unit} nor any of its ancestors")]
+    NotOwner { unit: Uuid },
+    #[error(
+        "not_owner_of_new_parent: you are an owner of neither the new parent {parent} nor any of its ancestors"
+    )]
+    NotOwnerOfNewParent { parent: Uuid },
+}
+
+impl Denied {
+    /// The rule's name, the first word of the description.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Denied::NoWriteRole => "no_write_role",
+            Denied::OwnerWithoutUuid => "owner_without_uuid",
+            Denied::NoAffectedUnits => "no_affected_units",
+            Denied::TopLevelAdminOnly => "top_level_admin_only",
+            Denied::NotOwner { .. } => "not_owner",
+            Denied::NotOwnerOfNewParent { .. } => "not_owner_of_new_parent",
+        }
+    }
+}
+
+/// A caller's write access against one state of the tree: decides operations and reports
+/// permissions. Building it is O(units): the owned set is the subtrees below every unit that
+/// lists the caller as an owner, so each unit is visited at most once.
+///
+/// The rules (OS2mo's auth documentation, RBAC section):
+/// 1. every authenticated caller reads everything (reads never come here);
+/// 2. with `keycloak_rbac_enabled = false` every authenticated caller may write;
+/// 3. the realm role `admin` may write everything;
+/// 4. neither `admin` nor `owner` → no writes (`no_write_role`);
+/// 5. `owner` writes a unit only if the caller's `uuid` is an owner of the unit or of one of its
+///    ancestors; an owner-role token without `uuid` owns nothing (`owner_without_uuid`); a write
+///    that names no unit is refused (`no_affected_units`);
+/// 6. creating a top-level unit or making a unit top-level is for admins only (`top_level_admin_only`);
+/// 7. create needs ownership of the parent; update, delete and owner changes of the unit; a move
+///    of the unit AND of the new parent (`not_owner_of_new_parent`).
+///
+/// Service accounts (e.g. dipex) are judged by their roles like users.
+#[derive(Debug, Clone)]
+pub struct Access {
+    caller: Caller,
+    owned: HashSet<Uuid>,
+}
+
+/// How far the caller's roles get before ownership is looked at.
+enum Gate {
+    Everything,
+    OwnedUnits,
+}
+
+impl Access {
+    pub fn new(caller: Caller, tree: &UnitTree) -> Self {
+        let owned = match (Self::gate_of(&caller), caller.uuid) {
+            (Ok(Gate::OwnedUnits), Some(person)) => tree.subtrees(tree.units_with_owner(person)),
+            _ => HashSet::new(),
+        };
+        Self { caller, owned }
+    }
+
+    /// Does the caller own `unit` (as an owner of it or of an ancestor)?
+    pub fn owns(&self, unit: Uuid) -> bool {
+        self.owned.contains(&unit)
+    }
+
+    fn gate_of(caller: &Caller) -> Result<Gate, Denied> {
+        if !caller.rbac_enabled || caller.admin {
+            Ok(Gate::Everything)
+        } else if !caller.owner {
+            Err(Denied::NoWriteRole)
+        } else if caller.uuid.is_none() {
+            Err(Denied::OwnerWithoutUuid)
+        } else {
+            Ok(Gate::OwnedUnits)
+        }
+    }
+
+    /// The check for any write that changes `units`: the role rules, then ownership of every one.
+    pub fn authorize_units(&self, units: &[Uuid]) -> Result<(), Denied> {
+        if let Gate::Everything = Self::gate_of(&self.caller)? {
+            return Ok(());
+        }
+        if units.is_empty() {
+            return Err(Denied::NoAffectedUnits);
+        }
+        match units.iter().find(|unit| !self.owns(**unit)) {
+            Some(unit) => Err(Denied::NotOwner { unit: *unit }),
+            None => Ok(()),
+        }
+    }
+
+    /// The decision for one operation. Every write handler calls this inside its transaction.
+    pub fn decide(&self, operation: &Operation) -> Result<(), Denied> {
+        if let Gate::Everything = Self::gate_of(&self.caller)? {
+            return Ok(());
+        }
+        let (unit, new_parent) = match *operation {
+            Operation::Create { parent: None }
+            | Operation::Move {
+                to: Destination::TopLevel,
+                ..
+            } => return Err(Denied::TopLevelAdminOnly),
+            Operation::Create {
+                parent: Some(parent),
+            } => (parent, None),
+            Operation::Update { unit }
+            | Operation::Delete { unit }
+            | Operation::ManageOwners { unit }
+            | Operation::Move {
+                unit,
+                to: Destination::Unspecified,
+            } => (unit, None),
+            Operation::Move {
+                unit,
+                to: Destination::Parent(parent),
+            } => (unit, Some(parent)),
+        };
+        self.authorize_units(&[unit])?;
+        match new_parent {
+            Some(parent) if !self.owns(parent) => Err(Denied::NotOwnerOfNewParent { parent }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The caller's permissions on `unit`, each one the decision for that operation.
+    pub fn permissions(&self, unit: Uuid) -> api::Permissions {
+        let allowed = |operation: Operation| self.decide(&operation).is_ok();
+        api::Permissions {
+            update: allowed(Operation::Update { unit }),
+            create_child: allowed(Operation::Create { parent: Some(unit) }),
+            move_unit: allowed(Operation::Move {
+                unit,
+                to: Destination::Unspecified,
+            }),
+            delete: allowed(Operation::Delete { unit }),
+            manage_owners: allowed(Operation::ManageOwners { unit }),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "rbac_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "rbac_model_tests.rs"]
+mod model_tests;

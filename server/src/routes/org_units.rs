@@ -1,0 +1,240 @@
+//! `/api/v1/org-units`: list, read, create, rename/move, delete and owners, each write RBAC-checked in its transaction.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use sqlx::SqliteConnection;
+use uuid::Uuid;
+
+use super::input::{ApiJson, OwnerPath, UnitPath, unit_name};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::Error;
+use crate::rbac::{Access, Caller, Destination, Operation};
+use crate::store::units::{self, Snapshot, UnitRow};
+use crate::store::{self, employees};
+
+const NO_SUCH_UNIT: &str = "no such organisation unit";
+
+/// The rows at one moment and the caller's access to them.
+struct View {
+    snapshot: Snapshot,
+    access: Access,
+}
+
+impl View {
+    async fn load(conn: &mut SqliteConnection, caller: &Caller) -> Result<Self, Error> {
+        let snapshot = units::load(conn).await?;
+        let access = Access::new(caller.clone(), &snapshot.tree);
+        Ok(Self { snapshot, access })
+    }
+
+    fn unit(&self, uuid: Uuid) -> Result<&UnitRow, Error> {
+        self.snapshot
+            .unit(uuid)
+            .ok_or(Error::NotFound(NO_SUCH_UNIT))
+    }
+
+    /// A parent named in the body must exist (422 naming `parent`).
+    fn require_parent(&self, parent: Option<Uuid>) -> Result<(), Error> {
+        match parent {
+            Some(parent) if !self.snapshot.tree.contains(parent) => Err(Error::validation(
+                "parent",
+                format!("parent {parent} is not an organisation unit"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn answer(&self, uuid: Uuid) -> Result<api::OrgUnit, Error> {
+        Ok(self.snapshot.to_api(self.unit(uuid)?, &self.access, true))
+    }
+}
+
+fn caller(state: &AppState, principal: &Principal) -> Caller {
+    Caller::new(principal, state.settings().keycloak_rbac_enabled)
+}
+
+/// Reads in one (deferred) transaction, so units and owners come from the same moment.
+async fn read_view(state: &AppState, caller: &Caller) -> Result<View, Error> {
+    let mut tx = state.db().begin().await?;
+    let view = View::load(&mut tx, caller).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// `GET /api/v1/org-units`: every unit, flat, with the caller's permissions. O(units).
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<api::OrgUnit>>, Error> {
+    let view = read_view(&state, &caller(&state, &principal)).await?;
+    let units = view.snapshot.units.iter();
+    Ok(Json(
+        units
+            .map(|row| view.snapshot.to_api(row, &view.access, false))
+            .collect(),
+    ))
+}
+
+/// `GET /api/v1/org-units/{uuid}`: one unit with its `path`.
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    UnitPath(uuid): UnitPath,
+) -> Result<Json<api::OrgUnit>, Error> {
+    let view = read_view(&state, &caller(&state, &principal)).await?;
+    Ok(Json(view.answer(uuid)?))
+}
+
+/// `POST /api/v1/org-units` → 201 with the unit and its `Location`.
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<api::NewOrgUnit>,
+) -> Result<Response, Error> {
+    let name = unit_name(&body.name)?;
+    let caller = caller(&state, &principal);
+    let mut tx = store::begin_write(state.db()).await?;
+    let view = View::load(&mut tx, &caller).await?;
+    view.require_parent(body.parent)?;
+    view.access.decide(&Operation::Create {
+        parent: body.parent,
+    })?;
+    let uuid = Uuid::new_v4();
+    units::insert(&mut tx, uuid, &name, body.parent).await?;
+    let unit = View::load(&mut tx, &caller).await?.answer(uuid)?;
+    tx.commit().await?;
+    let location = format!("/api/v1/org-units/{uuid}");
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(unit)).into_response())
+}
+
+/// `PATCH /api/v1/org-units/{uuid}` `{name?, parent?, version}` → 200 with the unit. A parent
+/// equal to the current one is no move; a stale version is 409 and nothing is written.
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    UnitPath(uuid): UnitPath,
+    ApiJson(patch): ApiJson<api::OrgUnitPatch>,
+) -> Result<Json<api::OrgUnit>, Error> {
+    let new_name = patch.name.as_deref().map(unit_name).transpose()?;
+    if new_name.is_none() && patch.parent.is_none() {
+        return Err(Error::validation(
+            "body",
+            "nothing to change: send name and/or parent",
+        ));
+    }
+    let caller = caller(&state, &principal);
+    let mut tx = store::begin_write(state.db()).await?;
+    let view = View::load(&mut tx, &caller).await?;
+    let current = view.unit(uuid)?;
+    let new_parent = patch.parent.filter(|parent| *parent != current.parent);
+    let operation = match new_parent {
+        None => Operation::Update { unit: uuid },
+        Some(parent) => {
+            view.require_parent(parent)?;
+            let to = parent.map_or(Destination::TopLevel, Destination::Parent);
+            Operation::Move { unit: uuid, to }
+        }
+    };
+    view.access.decide(&operation)?;
+    if patch.version != current.version {
+        return Err(Error::Conflict(format!(
+            "version {} is stale: the unit is at version {}; reload it and try again",
+            patch.version, current.version
+        )));
+    }
+    if let Some(Some(parent)) = new_parent
+        && view.snapshot.tree.is_in_subtree(parent, uuid)
+    {
+        return Err(Error::Conflict(
+            "a unit cannot be moved under itself or one of its sub-units".into(),
+        ));
+    }
+    let name = new_name.unwrap_or_else(|| current.name.clone());
+    let parent = new_parent.unwrap_or(current.parent);
+    if !units::update(&mut tx, uuid, &name, parent, patch.version).await? {
+        return Err(Error::Conflict(
+            "the unit changed meanwhile; reload it".into(),
+        ));
+    }
+    let unit = View::load(&mut tx, &caller).await?.answer(uuid)?;
+    tx.commit().await?;
+    Ok(Json(unit))
+}
+
+/// `DELETE /api/v1/org-units/{uuid}` → 204; a unit with sub-units is 409.
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    UnitPath(uuid): UnitPath,
+) -> Result<StatusCode, Error> {
+    let mut tx = store::begin_write(state.db()).await?;
+    let view = View::load(&mut tx, &caller(&state, &principal)).await?;
+    view.unit(uuid)?;
+    view.access.decide(&Operation::Delete { unit: uuid })?;
+    let children = view.snapshot.tree.children(uuid).len();
+    if children > 0 {
+        return Err(Error::Conflict(format!(
+            "the unit has {children} sub-unit(s); move or delete them first"
+        )));
+    }
+    units::delete(&mut tx, uuid).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The common part of the owner writes: the unit exists and the caller may manage its owners.
+async fn owners_write(
+    state: &AppState,
+    principal: &Principal,
+    unit: Uuid,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, Error> {
+    let mut tx = store::begin_write(state.db()).await?;
+    let view = View::load(&mut tx, &caller(state, principal)).await?;
+    view.unit(unit)?;
+    view.access.decide(&Operation::ManageOwners { unit })?;
+    Ok(tx)
+}
+
+/// `PUT /api/v1/org-units/{uuid}/owners/{person_uuid}` → 204 (also when already an owner);
+/// a person who is not an employee is 422 naming `person_uuid`.
+pub async fn add_owner(
+    State(state): State<AppState>,
+    principal: Principal,
+    OwnerPath { unit, person }: OwnerPath,
+) -> Result<StatusCode, Error> {
+    let mut tx = owners_write(&state, &principal, unit).await?;
+    if !employees::exists(&mut tx, person).await? {
+        return Err(Error::validation(
+            "person_uuid",
+            format!("{person} is not an employee"),
+        ));
+    }
+    if units::set_owner(&mut tx, unit, person, true).await? {
+        units::bump_version(&mut tx, unit).await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v1/org-units/{uuid}/owners/{person_uuid}` → 204; 404 when not an owner.
+pub async fn remove_owner(
+    State(state): State<AppState>,
+    principal: Principal,
+    OwnerPath { unit, person }: OwnerPath,
+) -> Result<StatusCode, Error> {
+    let mut tx = owners_write(&state, &principal, unit).await?;
+    if !units::set_owner(&mut tx, unit, person, false).await? {
+        return Err(Error::NotFound("that person is not an owner of this unit"));
+    }
+    units::bump_version(&mut tx, unit).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+#[path = "org_units_tests.rs"]
+mod tests;

@@ -1,0 +1,78 @@
+//! The org-unit routes in-process with minted tokens: claims the dev IdP cannot issue (an owner
+//! without a uuid) and the app as tests build it (`AppState::new` + `prepare_database` + `app`).
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::test_support::{JwksServer, claims, keys, mint};
+use crate::{AppState, app};
+
+#[tokio::test]
+async fn org_units_after_prepare_database_with_minted_tokens() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let mut settings = server.settings();
+    settings.seed_realm_file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../realm/mo-realm.json");
+    let state = AppState::new(settings).unwrap();
+    state.prepare_database().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1/org-units", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let http = reqwest::Client::new();
+    let token_with = |changes: Value| {
+        let mut c = claims(&server.issuer());
+        for (k, v) in changes.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        mint(&keys()[0], &c)
+    };
+    // A token the dev IdP cannot issue: the owner role without a uuid claim.
+    let owner_without_uuid =
+        token_with(json!({"realm_access": {"roles": ["owner"]}, "uuid": null}));
+    let units: Vec<api::OrgUnit> = http
+        .get(&base)
+        .bearer_auth(&owner_without_uuid)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(units.len() >= 15 && units.iter().all(|u| !u.permissions.update));
+    let r = http
+        .post(&base)
+        .bearer_auth(&owner_without_uuid)
+        .json(&json!({"name": "Ny", "parent": units[0].uuid}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: api::ErrorBody = r.json().await.unwrap();
+    assert!(
+        body.description.starts_with("owner_without_uuid: "),
+        "{}",
+        body.description
+    );
+    // The same claims with eline's uuid write under her unit.
+    let eline = token_with(
+        json!({"realm_access": {"roles": ["owner"]}, "uuid": "1c571f8f-0e3e-4ffa-9ff0-d35505781924"}),
+    );
+    let hers = units
+        .iter()
+        .find(|u| u.name == "Social og Sundhed")
+        .unwrap();
+    let r = http
+        .post(&base)
+        .bearer_auth(&eline)
+        .json(&json!({"name": "Ny", "parent": hers.uuid}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/api/v1/org-units/")
+    );
+}

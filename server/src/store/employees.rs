@@ -1,0 +1,42 @@
+//! SQL for employees: the people who can own units (seeded from the realm's users).
+
+use sqlx::SqliteConnection;
+use uuid::Uuid;
+
+use super::parse_uuid;
+use crate::error::Error;
+
+/// Every employee, sorted by name.
+pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<api::Employee>, Error> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT uuid, name, username FROM employees ORDER BY name, username")
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter()
+        .map(|(uuid, name, username)| {
+            Ok(api::Employee {
+                uuid: parse_uuid(&uuid)?,
+                name,
+                username,
+            })
+        })
+        .collect()
+}
+
+pub async fn exists(conn: &mut SqliteConnection, uuid: Uuid) -> Result<bool, Error> {
+    let found: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM employees WHERE uuid = ?")
+        .bind(uuid.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+pub async fn insert(conn: &mut SqliteConnection, employee: &api::Employee) -> Result<(), Error> {
+    sqlx::query("INSERT INTO employees (uuid, name, username) VALUES (?, ?, ?)")
+        .bind(employee.uuid.to_string())
+        .bind(&employee.name)
+        .bind(&employee.username)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

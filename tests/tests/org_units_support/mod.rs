@@ -1,0 +1,274 @@
+//! Shared by the org-unit end-to-end tests: a dev IdP plus the server seeded from the realm file,
+//! and an API client that logs in as a realm user or the dipex service account.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::collections::HashMap;
+
+use e2e::TestResult;
+use e2e::app::{AppServer, settings_for};
+use e2e::idp::DevIdp;
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The demo unit eline owns (a mid-level unit with sub-units).
+pub const ELINE_UNIT: &str = "Social og Sundhed";
+
+/// A dev IdP and a server that trusts it, seeded with the demo organisation and the realm's users.
+pub struct Org {
+    pub idp: DevIdp,
+    pub server: AppServer,
+}
+
+impl Org {
+    pub async fn start() -> TestResult<Self> {
+        let idp = DevIdp::start().await?;
+        let server = AppServer::start(settings_for(&idp)).await?;
+        Ok(Self { idp, server })
+    }
+
+    /// An API client with a password-grant token of `username`, or for `dipex` a client-credentials token.
+    pub async fn client(&self, who: &str) -> TestResult<Client> {
+        Client::login(&self.idp, &self.server.origin, who).await
+    }
+}
+
+/// One answer: the status and the JSON body (`Null` for an empty body).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The body when the status is `want`, else an error showing both.
+    pub fn expect(self, want: StatusCode, case: &str) -> TestResult<Value> {
+        if self.status == want {
+            Ok(self.body)
+        } else {
+            Err(format!(
+                "{case}: expected {want}, got {}: {}",
+                self.status, self.body
+            )
+            .into())
+        }
+    }
+
+    /// A JSON error body with status `want` and `error` code `code`.
+    pub fn expect_error(
+        self,
+        want: StatusCode,
+        code: &str,
+        case: &str,
+    ) -> TestResult<api::ErrorBody> {
+        let body: api::ErrorBody = serde_json::from_value(self.expect(want, case)?)?;
+        if body.error != code {
+            return Err(format!("{case}: error {:?}, expected {code:?}", body.error).into());
+        }
+        Ok(body)
+    }
+
+    /// 403 whose description starts with `rule`.
+    pub fn expect_denied(self, rule: &str, case: &str) -> TestResult {
+        let body = self.expect_error(StatusCode::FORBIDDEN, "forbidden", case)?;
+        if !body.description.starts_with(&format!("{rule}: ")) {
+            return Err(
+                format!("{case}: refused by {:?}, expected {rule}", body.description).into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The org-unit API with one bearer token.
+pub struct Client {
+    http: reqwest::Client,
+    origin: String,
+    token: String,
+}
+
+impl Client {
+    pub async fn login(idp: &DevIdp, origin: &str, who: &str) -> TestResult<Self> {
+        let tokens = if who == "dipex" {
+            idp.client_credentials_token(who).await?
+        } else {
+            idp.password_token(who).await?
+        };
+        Ok(Self {
+            http: reqwest::Client::new(),
+            origin: origin.to_owned(),
+            token: tokens.access_token,
+        })
+    }
+
+    /// Sends `method path` with an optional JSON body; every non-empty answer must be JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> TestResult<Answer> {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.origin))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.answer(request, &format!("{method} {path}")).await
+    }
+
+    /// Sends a raw body with a content type, for malformed-input cases.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> TestResult<Answer> {
+        let request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.origin))
+            .bearer_auth(&self.token)
+            .header(CONTENT_TYPE, content_type)
+            .body(body.to_owned());
+        self.answer(request, &format!("{method} {path}")).await
+    }
+
+    async fn answer(&self, request: reqwest::RequestBuilder, case: &str) -> TestResult<Answer> {
+        let response = request.send().await?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("?").to_owned());
+        let text = response.text().await?;
+        if text.is_empty() {
+            return Ok(Answer {
+                status,
+                body: Value::Null,
+            });
+        }
+        if content_type.as_deref() != Some("application/json") {
+            return Err(
+                format!("{case}: {status} answered {content_type:?}, not JSON: {text}").into(),
+            );
+        }
+        Ok(Answer {
+            status,
+            body: serde_json::from_str(&text)?,
+        })
+    }
+
+    /// GET `path`, expecting 200 with a `T`.
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> TestResult<T> {
+        let body = self
+            .call(Method::GET, path, None)
+            .await?
+            .expect(StatusCode::OK, path)?;
+        Ok(serde_json::from_value(body)?)
+    }
+
+    pub async fn units(&self) -> TestResult<Vec<api::OrgUnit>> {
+        self.get("/api/v1/org-units").await
+    }
+
+    /// One unit, with its path.
+    pub async fn unit(&self, uuid: Uuid) -> TestResult<api::OrgUnit> {
+        self.get(&format!("/api/v1/org-units/{uuid}")).await
+    }
+
+    /// The unit called `name` (names are unique in the demo organisation).
+    pub async fn unit_named(&self, name: &str) -> TestResult<api::OrgUnit> {
+        named(&self.units().await?, name).cloned()
+    }
+
+    pub async fn employees(&self) -> TestResult<Vec<api::Employee>> {
+        self.get("/api/v1/employees").await
+    }
+
+    pub async fn create(&self, name: &str, parent: Option<Uuid>) -> TestResult<Answer> {
+        let body = serde_json::json!({"name": name, "parent": parent});
+        self.call(Method::POST, "/api/v1/org-units", Some(&body))
+            .await
+    }
+
+    pub async fn patch(&self, unit: &api::OrgUnit, changes: Value) -> TestResult<Answer> {
+        let mut body = changes;
+        body["version"] = unit.version.into();
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/org-units/{}", unit.uuid),
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, unit: Uuid) -> TestResult<Answer> {
+        self.call(Method::DELETE, &format!("/api/v1/org-units/{unit}"), None)
+            .await
+    }
+
+    /// PUT (`add`) or DELETE an owner.
+    pub async fn owner(&self, add: bool, unit: Uuid, person: Uuid) -> TestResult<Answer> {
+        let method = if add { Method::PUT } else { Method::DELETE };
+        self.call(
+            method,
+            &format!("/api/v1/org-units/{unit}/owners/{person}"),
+            None,
+        )
+        .await
+    }
+}
+
+pub fn named<'a>(units: &'a [api::OrgUnit], name: &str) -> TestResult<&'a api::OrgUnit> {
+    Ok(units
+        .iter()
+        .find(|u| u.name == name)
+        .ok_or(format!("no unit named {name}"))?)
+}
+
+/// The units at or below `root`, by walking each unit's parents (independent of the server's walk).
+pub fn subtree_of(units: &[api::OrgUnit], root: Uuid) -> Vec<Uuid> {
+    let parents: HashMap<Uuid, Option<Uuid>> = units.iter().map(|u| (u.uuid, u.parent)).collect();
+    units
+        .iter()
+        .filter(|u| {
+            let mut at = Some(u.uuid);
+            while let Some(unit) = at {
+                if unit == root {
+                    return true;
+                }
+                at = parents.get(&unit).copied().flatten();
+            }
+            false
+        })
+        .map(|u| u.uuid)
+        .collect()
+}
+
+/// All five permissions set to `value`.
+pub fn all(value: bool) -> api::Permissions {
+    api::Permissions {
+        update: value,
+        create_child: value,
+        move_unit: value,
+        delete: value,
+        manage_owners: value,
+    }
+}
+
+/// The uuid of a realm user (the `uuid` attribute, also their employee uuid).
+pub fn person(org: &Org, username: &str) -> TestResult<Uuid> {
+    let user = org
+        .idp
+        .realm()
+        .user(username)
+        .ok_or(format!("{username} in the realm file"))?;
+    Ok(user
+        .uuid()
+        .ok_or(format!("{username} has a uuid"))?
+        .parse()?)
+}
