@@ -1,19 +1,124 @@
-//! The router and the layout every route shares: skip link, header bar and main landmark.
+//! The app's top level: load the sign-in settings, start the session, then route inside the
+//! layout every page shares (skip link, header with the account area, main landmark).
+
+use std::rc::Rc;
 
 use leptos::{ev, html, prelude::*};
 use leptos_router::{
-    components::{A, Route, Router, Routes},
+    components::{Route, Router, Routes},
     path,
 };
 
-use crate::pages::{landing::Landing, not_found::NotFound};
+use crate::{
+    auth::{
+        ApiClient, Session,
+        boot::{self, OnLoad, Started},
+        clock::BrowserClock,
+        endpoints::Endpoints,
+        http::FetchClient,
+    },
+    components::{
+        account_menu::AccountMenu, error_panel::ErrorPanel, loading::Loading, protected::Protected,
+        session_notice::SessionEndedNotice,
+    },
+    config::{self, KeycloakJson},
+    pages::{landing::Landing, me::MePage, not_found::NotFound},
+};
 
 /// The product name shown in the header (and in `index.html`'s `<title>`).
 pub const APP_NAME: &str = "Org Browser";
 
-/// The whole app: every page renders inside this layout.
+/// The whole app.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(
+    /// What start-up does (keycloak-js `onLoad`); when not given, the build's setting
+    /// ([`OnLoad::from_build`], check-sso unless `APP_ON_LOAD` said otherwise).
+    #[prop(optional)]
+    on_load: Option<OnLoad>,
+) -> impl IntoView {
+    let on_load = on_load.unwrap_or_else(OnLoad::from_build);
+    let keycloak = LocalResource::new(config::load);
+    move || match keycloak.get() {
+        None => view! {
+            <Layout>
+                <Loading label="Loading sign-in settings…" />
+            </Layout>
+        }
+        .into_any(),
+        Some(Err(err)) => view! {
+            <Layout>
+                <ErrorPanel
+                    title="Sign-in settings could not be loaded"
+                    message=format!("{err} Check that the server is running, then retry.")
+                    on_retry=move || keycloak.refetch()
+                />
+            </Layout>
+        }
+        .into_any(),
+        Some(Ok(config)) => view! { <SessionRoot config on_load /> }.into_any(),
+    }
+}
+
+/// Owns the one [`Session`] (a context, with the settings and the API client), runs start-up,
+/// and mounts the router once the address bar holds the real route (no callback parameters).
+#[component]
+fn SessionRoot(config: KeycloakJson, on_load: OnLoad) -> impl IntoView {
+    let session = Session::new(
+        Endpoints::for_this_origin(&config),
+        Rc::new(BrowserClock),
+        Rc::new(FetchClient),
+    );
+    boot::watch_visibility(&session);
+    provide_context(config);
+    provide_context(ApiClient::new(session.clone()));
+    provide_context(session.clone());
+
+    let started = ArcRwSignal::new(None::<Started>);
+    {
+        let started = started.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let outcome = boot::start(&session, on_load).await;
+            started.set(Some(outcome));
+        });
+    }
+    move || match started.get() {
+        Some(Started::Ready) => view! { <RoutedApp /> }.into_any(),
+        Some(Started::Redirecting) => view! {
+            <Layout>
+                <Loading label="Taking you to sign-in…" />
+            </Layout>
+        }
+        .into_any(),
+        None => view! {
+            <Layout>
+                <Loading label="Checking your sign-in…" />
+            </Layout>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn RoutedApp() -> impl IntoView {
+    view! {
+        <Router>
+            <Layout routed=true>
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=Landing />
+                    <Route
+                        path=path!("/me")
+                        view=|| view! { <Protected><MePage /></Protected> }
+                    />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// Skip link, header and main landmark. `routed` adds the account area and the session notice
+/// (they need the router and the session).
+#[component]
+fn Layout(#[prop(optional)] routed: bool, children: Children) -> impl IntoView {
     let main = NodeRef::<html::Main>::new();
     // The router would turn `#main` into a navigation; move focus to the content instead.
     let skip_to_main = move |ev: ev::MouseEvent| {
@@ -24,23 +129,21 @@ pub fn App() -> impl IntoView {
     };
 
     view! {
-        <Router>
-            <a class="skip-link" href="#main" on:click=skip_to_main>
-                "Skip to content"
-            </a>
-            <header class="app-header">
-                <div class="app-header__inner">
-                    <A href="/" attr:class="brand">
-                        <img class="brand__mark" src="/logo.svg" alt="" width="28" height="28" />
-                        {APP_NAME}
-                    </A>
-                </div>
-            </header>
-            <main id="main" class="app-main" tabindex="-1" node_ref=main>
-                <Routes fallback=NotFound>
-                    <Route path=path!("") view=Landing />
-                </Routes>
-            </main>
-        </Router>
+        <a class="skip-link" href="#main" on:click=skip_to_main>
+            "Skip to content"
+        </a>
+        <header class="app-header">
+            <div class="app-header__inner">
+                <a href="/" class="brand">
+                    <img class="brand__mark" src="/logo.svg" alt="" width="28" height="28" />
+                    {APP_NAME}
+                </a>
+                {routed.then(|| view! { <AccountMenu /> })}
+            </div>
+        </header>
+        {routed.then(|| view! { <SessionEndedNotice /> })}
+        <main id="main" class="app-main" tabindex="-1" node_ref=main>
+            {children()}
+        </main>
     }
 }

@@ -1,6 +1,8 @@
-//! The organisation browser's single-page app: its routes, pages and shared components.
+//! The organisation browser's single-page app: sign-in, routes, pages and shared components.
 
 pub mod app;
+pub mod auth;
 pub mod components;
 pub mod config;
+pub mod error;
 pub mod pages;

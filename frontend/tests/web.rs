@@ -3,8 +3,8 @@
 
 use std::{cell::RefCell, collections::VecDeque, rc::Rc};
 
-use frontend::{app::App, pages::landing::Landing};
-use leptos::mount::mount_to;
+use frontend::{app::App, auth::boot::OnLoad, pages::landing::Landing};
+use leptos::{mount::mount_to, prelude::*};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -76,6 +76,11 @@ fn text(root: &HtmlElement, selector: &str) -> String {
         .unwrap_or_else(|| panic!("no `{selector}` in: {}", root.inner_html()))
         .text_content()
         .unwrap_or_default()
+}
+
+/// The whole app, but start-up stays on the page (check-sso would leave for the IdP).
+fn app_without_start_up_redirect() -> impl IntoView {
+    view! { <App on_load=OnLoad::None /> }
 }
 
 /// How long a stubbed response takes, so the loading state can be seen.
@@ -228,7 +233,7 @@ async fn unknown_paths_render_not_found_and_link_back_to_the_landing() {
         .expect("replaceState");
 
     let root = container();
-    let app = mount_to(root.clone(), App);
+    let app = mount_to(root.clone(), app_without_start_up_redirect);
 
     let heading = wait_for(&root, "main h1").await;
     assert_eq!(heading.text_content().unwrap_or_default(), "Page not found");
@@ -251,7 +256,7 @@ async fn unknown_paths_render_not_found_and_link_back_to_the_landing() {
 async fn skip_link_moves_focus_to_the_main_content() {
     let _fetch = FetchStub::install(&[(200, KEYCLOAK_JSON)]);
     let root = container();
-    let _app = mount_to(root.clone(), App);
+    let _app = mount_to(root.clone(), app_without_start_up_redirect);
 
     let skip: HtmlElement = wait_for(&root, "a.skip-link").await.unchecked_into();
     skip.click();
@@ -261,4 +266,38 @@ async fn skip_link_moves_focus_to_the_main_content() {
         .map(|element| element.id());
     assert_eq!(focused.as_deref(), Some("main"));
     root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn an_anonymous_visitor_sees_log_in_buttons_and_the_realm() {
+    let _fetch = FetchStub::install(&[(200, KEYCLOAK_JSON)]);
+    let history = window().history().expect("history");
+    let runner_url = window().location().href().expect("href");
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some("/"))
+        .expect("replaceState");
+    let root = container();
+    let app = mount_to(root.clone(), app_without_start_up_redirect);
+
+    let log_in = wait_for(&root, "[data-testid=log-in]").await;
+    assert_eq!(log_in.text_content().unwrap_or_default(), "Log in");
+    wait_for(&root, "header [data-testid=header-log-in]").await;
+    assert_eq!(text(&root, "[data-testid=realm]"), "mo");
+    assert!(
+        root.query_selector("[data-testid=log-out]")
+            .unwrap()
+            .is_none(),
+        "no Log out while anonymous"
+    );
+    assert!(
+        root.query_selector("[data-testid=session-ended]")
+            .unwrap()
+            .is_none(),
+        "no session-ended notice"
+    );
+    drop(app);
+    root.remove();
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some(&runner_url))
+        .expect("restore the runner's URL");
 }

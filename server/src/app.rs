@@ -97,8 +97,9 @@ impl AppState {
         &self.inner.keycloak_json
     }
 
-    /// The Content-Security-Policy: same origin, plus the IdP for fetch (token endpoint) and
-    /// frames (silent login check) and form posts; `script_hashes` admit inline scripts.
+    /// The Content-Security-Policy: same origin, plus the IdP for fetch (token endpoint, keys) and
+    /// form posts; no frames at all (the session survives reloads by a top-level redirect, not an
+    /// iframe); `script_hashes` admit inline scripts.
     pub fn csp(&self, script_hashes: &[String]) -> String {
         let idp = &self.inner.idp_origin;
         let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
@@ -108,7 +109,7 @@ impl AppState {
         }
         format!(
             "default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data:; font-src 'self'; connect-src 'self' {idp}; frame-src {idp}; \
+             img-src 'self' data:; font-src 'self'; connect-src 'self' {idp}; frame-src 'none'; \
              form-action 'self' {idp}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
         )
     }

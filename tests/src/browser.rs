@@ -107,9 +107,112 @@ pub async fn text_of(client: &Client, css: &str) -> TestResult<String> {
         .wait()
         .at_most(PAGE_TIMEOUT)
         .for_element(Locator::Css(css))
+        .await;
+    match element {
+        Ok(element) => Ok(element.text().await?),
+        Err(e) => Err(format!(
+            "no element `{css}` within {PAGE_TIMEOUT:?}: {e}\n{}",
+            describe_page(client).await
+        )
+        .into()),
+    }
+}
+
+/// The current URL and the start of the page's visible text, for failure messages.
+pub async fn describe_page(client: &Client) -> String {
+    let url = client
+        .current_url()
+        .await
+        .map_or_else(|e| format!("(no URL: {e})"), |url| url.to_string());
+    let text = client
+        .execute(
+            "return document.body ? document.body.innerText : ''",
+            Vec::new(),
+        )
+        .await
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let text: String = text.chars().take(600).collect();
+    format!("page {url} shows:\n{text}")
+}
+
+/// Waits until an element matching `css` exists (returns nothing; for pages whose text varies).
+pub async fn wait_for(client: &Client, css: &str) -> TestResult {
+    client
+        .wait()
+        .at_most(PAGE_TIMEOUT)
+        .for_element(Locator::Css(css))
         .await
         .map_err(|e| format!("no element `{css}` within {PAGE_TIMEOUT:?}: {e}"))?;
-    Ok(element.text().await?)
+    Ok(())
+}
+
+/// Whether an element matching `css` is on the page right now (no waiting).
+pub async fn is_present(client: &Client, css: &str) -> TestResult<bool> {
+    Ok(!client.find_all(Locator::Css(css)).await?.is_empty())
+}
+
+/// Fills the dev IdP's sign-in form (`#username`, `#password`) and submits it.
+pub async fn login(client: &Client, username: &str, password: &str) -> TestResult {
+    let field = client
+        .wait()
+        .at_most(PAGE_TIMEOUT)
+        .for_element(Locator::Css("input#username"))
+        .await
+        .map_err(|e| {
+            format!("the IdP's sign-in form did not appear within {PAGE_TIMEOUT:?}: {e}")
+        })?;
+    field.clear().await?;
+    field.send_keys(username).await?;
+    client
+        .find(Locator::Css("input#password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    client
+        .find(Locator::Css("form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// What the page's origin keeps in the browser: every web storage entry and `document.cookie`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct WebStorage {
+    /// `key=value` per localStorage entry.
+    pub local: Vec<String>,
+    /// `key=value` per sessionStorage entry.
+    pub session: Vec<String>,
+    pub cookie: String,
+}
+
+impl WebStorage {
+    /// Whether anything stored looks like a JWT (`eyJ` is base64url of `{"`) or contains `needle`.
+    pub fn contains_token_like(&self, needles: &[&str]) -> bool {
+        self.local
+            .iter()
+            .chain(&self.session)
+            .chain(std::iter::once(&self.cookie))
+            .any(|entry| {
+                entry.contains("eyJ")
+                    || needles
+                        .iter()
+                        .any(|needle| !needle.is_empty() && entry.contains(needle))
+            })
+    }
+}
+
+/// Reads [`WebStorage`] of the current page.
+pub async fn web_storage(client: &Client) -> TestResult<WebStorage> {
+    let script = r#"
+        const entries = (storage) => Object.keys(storage).map((key) => key + "=" + storage.getItem(key));
+        return { local: entries(localStorage), session: entries(sessionStorage), cookie: document.cookie };
+    "#;
+    Ok(serde_json::from_value(
+        client.execute(script, Vec::new()).await?,
+    )?)
 }
 
 /// Saves a PNG of the current page as artifacts/screenshots/{name}.png and returns its path.

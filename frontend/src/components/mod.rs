@@ -1,4 +1,7 @@
-//! Small presentational building blocks shared by the pages.
+//! Small building blocks shared by the pages and the layout.
 
+pub mod account_menu;
 pub mod error_panel;
 pub mod loading;
+pub mod protected;
+pub mod session_notice;

@@ -2,25 +2,34 @@
 
 use leptos::prelude::*;
 
+use leptos_router::components::A;
+
 use crate::{
+    auth::{Session, SessionStatus},
     components::{error_panel::ErrorPanel, loading::Loading},
     config::{self, KeycloakJson},
 };
 
-/// The start page anyone can see before signing in.
+/// The start page anyone can see before signing in. Inside the app it uses the session's
+/// settings and offers to sign in; mounted alone it loads `/keycloak.json` itself.
 #[component]
 pub fn Landing() -> impl IntoView {
+    if let (Some(config), Some(session)) = (use_context::<KeycloakJson>(), use_context::<Session>())
+    {
+        return view! {
+            <Hero />
+            <SignInNotice session=session.clone() />
+            <div class="landing__sign-in">
+                <SignInActions session />
+                <SignInSettings config />
+            </div>
+        }
+        .into_any();
+    }
     let keycloak = LocalResource::new(config::load);
 
     view! {
-        <section class="hero" aria-labelledby="landing-title">
-            <h1 id="landing-title">"Your organisation, unit by unit"</h1>
-            <p class="hero__lead">
-                "Browse the organisation units of an OS2mo-style organisation: the unit tree, "
-                "who owns each unit, and what you may change. You sign in with your "
-                "organisation's Keycloak account."
-            </p>
-        </section>
+        <Hero />
         <div class="landing__sign-in" aria-live="polite">
             <Suspense fallback=|| view! { <SignInSkeleton /> }>
                 {move || Suspend::new(async move {
@@ -40,6 +49,85 @@ pub fn Landing() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+    .into_any()
+}
+
+/// What the app is.
+#[component]
+fn Hero() -> impl IntoView {
+    view! {
+        <section class="hero" aria-labelledby="landing-title">
+            <h1 id="landing-title">"Your organisation, unit by unit"</h1>
+            <p class="hero__lead">
+                "Browse the organisation units of an OS2mo-style organisation: the unit tree, "
+                "who owns each unit, and what you may change. You sign in with your "
+                "organisation's Keycloak account."
+            </p>
+        </section>
+    }
+}
+
+/// Log in, or go to the account page when signed in.
+#[component]
+fn SignInActions(session: Session) -> impl IntoView {
+    let status = session.status();
+    let failure = RwSignal::new(None::<String>);
+    let log_in = move |_| {
+        if let Err(err) = session.sign_in("/me") {
+            failure.set(Some(err.to_string()));
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="start-title">
+            <h2 id="start-title" class="card__title">"Start"</h2>
+            {move || match status.get() {
+                SessionStatus::SignedIn(user) => view! {
+                    <p>"You are signed in as " <strong>{user.display_name()}</strong> "."</p>
+                    <A href="/me" attr:class="button button--primary" attr:data-testid="go-to-account">
+                        "Go to your account"
+                    </A>
+                }
+                .into_any(),
+                _ => view! {
+                    <p>"Sign in with your organisation account to see what you may do."</p>
+                    <button
+                        type="button"
+                        class="button button--primary"
+                        data-testid="log-in"
+                        on:click=log_in.clone()
+                    >
+                        "Log in"
+                    </button>
+                }
+                .into_any(),
+            }}
+            {move || failure.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+        </section>
+    }
+}
+
+/// Why the last sign-in did not complete, with a way to try again.
+#[component]
+fn SignInNotice(session: Session) -> impl IntoView {
+    let notice = session.notice();
+    move || {
+        notice.get().map(|err| {
+            let session = session.clone();
+            let notice = notice.clone();
+            view! {
+                <ErrorPanel
+                    title="Sign-in did not complete"
+                    message=err.to_string()
+                    on_retry=move || {
+                        notice.set(None);
+                        if let Err(err) = session.sign_in("/me") {
+                            notice.set(Some(err));
+                        }
+                    }
+                />
+            }
+        })
     }
 }
 

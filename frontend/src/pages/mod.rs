@@ -1,4 +1,5 @@
 //! One module per routed page; `app.rs` maps paths to them.
 
 pub mod landing;
+pub mod me;
 pub mod not_found;

@@ -1,0 +1,114 @@
+//! Calling the app's API as the signed-in user: a fresh token from the session, `Authorization:
+//! Bearer`, one forced refresh and retry on 401, and typed errors.
+
+use api::ErrorBody;
+use oauth2::http::{
+    Method, Request, StatusCode,
+    header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE},
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{http::HttpResponse, session::Session};
+use crate::error::Error;
+
+/// The API's client; cheap to clone (it shares the session).
+#[derive(Clone)]
+pub struct ApiClient {
+    session: Session,
+}
+
+impl ApiClient {
+    pub fn new(session: Session) -> Self {
+        Self { session }
+    }
+
+    /// `GET {path}` (same origin, e.g. `/api/v1/me`) as JSON.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        self.request::<T, ()>(Method::GET, path, None).await
+    }
+
+    /// Any method with an optional JSON body; the answer is parsed as JSON.
+    pub async fn request<T: DeserializeOwned, B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        json_body: Option<&B>,
+    ) -> Result<T, Error> {
+        let body = json_body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|err| Error::Browser(err.to_string()))?;
+        let token = self.session.access_token().await?;
+        let mut response = self.send(&method, path, body.as_deref(), &token).await?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            let token = self.session.replace_rejected_token(&token).await?;
+            response = self.send(&method, path, body.as_deref(), &token).await?;
+        }
+        parse(response)
+    }
+
+    async fn send(
+        &self,
+        method: &Method,
+        path: &str,
+        json_body: Option<&[u8]>,
+        token: &str,
+    ) -> Result<HttpResponse, Error> {
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header(ACCEPT, "application/json")
+            .header(AUTHORIZATION, format!("Bearer {token}"));
+        let body = match json_body {
+            Some(json) => {
+                request = request.header(CONTENT_TYPE, "application/json");
+                json.to_vec()
+            }
+            None => Vec::new(),
+        };
+        let request = request
+            .body(body)
+            .map_err(|err| Error::Browser(err.to_string()))?;
+        self.session.http().send(request).await
+    }
+
+    /// keycloak-js `hasRealmRole`, for the signed-in user.
+    pub fn has_realm_role(&self, role: &str) -> bool {
+        self.session
+            .user()
+            .is_some_and(|user| user.has_realm_role(role))
+    }
+
+    /// keycloak-js `hasResourceRole`, for the signed-in user.
+    pub fn has_resource_role(&self, role: &str, resource: &str) -> bool {
+        self.session
+            .user()
+            .is_some_and(|user| user.has_resource_role(role, resource))
+    }
+}
+
+fn parse<T: DeserializeOwned>(response: HttpResponse) -> Result<T, Error> {
+    let status = response.status();
+    if status.is_success() {
+        return serde_json::from_slice(response.body())
+            .map_err(|err| Error::InvalidResponse(err.to_string()));
+    }
+    let reason = || {
+        serde_json::from_slice::<ErrorBody>(response.body())
+            .map(|body| body.description)
+            .unwrap_or_else(|_| {
+                status
+                    .canonical_reason()
+                    .unwrap_or("no reason given")
+                    .into()
+            })
+    };
+    Err(match status {
+        StatusCode::UNAUTHORIZED => Error::Unauthorized,
+        StatusCode::FORBIDDEN => Error::Forbidden(reason()),
+        StatusCode::NOT_FOUND => Error::NotFound,
+        StatusCode::CONFLICT => Error::Conflict(reason()),
+        StatusCode::UNPROCESSABLE_ENTITY => Error::Unprocessable(reason()),
+        other => Error::Status(other.as_u16()),
+    })
+}

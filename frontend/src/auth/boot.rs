@@ -1,0 +1,154 @@
+//! Start-up without iframes: finish a redirect that came back to `/callback`, else act on the
+//! keycloak-js-style `onLoad` setting — check-sso is one top-level `prompt=none` redirect.
+
+use super::{
+    callback::{self, CallbackOutcome, CallbackParams},
+    endpoints::CALLBACK_PATH,
+    redirect_state::{self, RedirectKind},
+    session::Session,
+};
+use crate::error::Error;
+
+/// The build-time start-up mode (like keycloak-js `onLoad`), read from the `APP_ON_LOAD`
+/// environment variable when the app is compiled: `check-sso` (the default), `login-required`
+/// or `none`.
+pub const ON_LOAD_SETTING: Option<&str> = option_env!("APP_ON_LOAD");
+
+/// What start-up does when the URL holds no callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnLoad {
+    /// One silent `prompt=none` redirect: a live IdP session signs the user in without a form.
+    #[default]
+    CheckSso,
+    /// Straight to the IdP's sign-in (form if needed).
+    LoginRequired,
+    /// Nothing until the user asks to sign in or opens a protected page.
+    None,
+}
+
+impl OnLoad {
+    /// `check-sso`, `login-required` or `none`; anything else is the default, check-sso.
+    pub fn parse(setting: &str) -> Self {
+        match setting.trim() {
+            "login-required" => Self::LoginRequired,
+            "none" => Self::None,
+            _ => Self::CheckSso,
+        }
+    }
+
+    /// The mode this build was compiled with ([`ON_LOAD_SETTING`]).
+    pub fn from_build() -> Self {
+        ON_LOAD_SETTING.map(Self::parse).unwrap_or_default()
+    }
+}
+
+/// Whether the page can render or is on its way to the IdP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    Ready,
+    Redirecting,
+}
+
+/// Decides the session's first state; may leave the page for the IdP.
+pub async fn start(session: &Session, on_load: OnLoad) -> Started {
+    let Some(window) = web_sys::window() else {
+        session.set_anonymous(Some(Error::Browser("no window".into())));
+        return Started::Ready;
+    };
+    let location = window.location();
+    let path = location.pathname().unwrap_or_default();
+    let query = location.search().unwrap_or_default();
+    if path == CALLBACK_PATH {
+        // Whatever the callback says, the check that set the marker has come back.
+        redirect_state::take_sso_check_marker();
+        let params = CallbackParams::from_query(&query);
+        return finish_callback(session, &params).await;
+    }
+    if on_load == OnLoad::None || redirect_state::take_sso_check_marker() {
+        // A marker still set means the last check left and never came back: do not loop.
+        session.set_anonymous(None);
+        return Started::Ready;
+    }
+    let kind = match on_load {
+        OnLoad::LoginRequired => RedirectKind::SignIn,
+        _ => RedirectKind::SilentCheck,
+    };
+    let here = format!("{path}{query}");
+    let leaving =
+        redirect_state::mark_sso_check().and_then(|()| session.redirect_to_idp(kind, &here, false));
+    match leaving {
+        Ok(()) => Started::Redirecting,
+        Err(err) => {
+            redirect_state::take_sso_check_marker();
+            session.set_anonymous(Some(err));
+            Started::Ready
+        }
+    }
+}
+
+async fn finish_callback(session: &Session, params: &CallbackParams) -> Started {
+    let pending = redirect_state::take();
+    match callback::evaluate(params, pending, &session.endpoints().issuer) {
+        CallbackOutcome::Exchange { code, pending } => {
+            let return_to = redirect_state::safe_return_path(&pending.return_to);
+            match session.complete_sign_in(code, pending).await {
+                Ok(()) => replace_url(&return_to),
+                Err(err) => {
+                    session.set_anonymous(Some(err));
+                    replace_url("/");
+                }
+            }
+        }
+        CallbackOutcome::Anonymous { return_to } => {
+            session.set_anonymous(None);
+            replace_url(&redirect_state::safe_return_path(&return_to));
+        }
+        CallbackOutcome::SignedOut => {
+            session.set_anonymous(None);
+            replace_url("/");
+        }
+        CallbackOutcome::RetrySignIn { pending } => {
+            match session.redirect_to_idp(pending.kind, &pending.return_to, true) {
+                Ok(()) => return Started::Redirecting,
+                Err(err) => {
+                    session.set_anonymous(Some(err));
+                    replace_url("/");
+                }
+            }
+        }
+        CallbackOutcome::Failed(err) => {
+            // Never back to a protected route here: it would start another sign-in (a loop).
+            session.set_anonymous(Some(err));
+            replace_url("/");
+        }
+    }
+    Started::Ready
+}
+
+/// Drops `code`, `state`, `session_state` and `iss` with the rest of the callback URL, without a
+/// reload and without a history entry.
+fn replace_url(path: &str) {
+    if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+    }
+}
+
+/// Checks the session at once whenever the tab becomes visible again (for the page's lifetime).
+pub fn watch_visibility(session: &Session) {
+    use wasm_bindgen::{JsCast, closure::Closure};
+
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
+        return;
+    };
+    let session = session.clone();
+    let watched = document.clone();
+    let listener = Closure::<dyn Fn()>::new(move || {
+        if watched.visibility_state() == web_sys::VisibilityState::Visible {
+            session.check_now();
+        }
+    });
+    let _ = document
+        .add_event_listener_with_callback("visibilitychange", listener.as_ref().unchecked_ref());
+    // The listener lives as long as the page.
+    listener.forget();
+}

@@ -1,0 +1,225 @@
+//! The OAuth 2.0 side of signing in and out, with the `oauth2` crate: the authorization URL (PKCE
+//! S256, `state`, `nonce`, scope `openid profile email`), the code exchange, the refresh grant,
+//! and the end-session URL.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use oauth2::{
+    AuthUrl, AuthorizationCode, Client, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
+    TokenUrl,
+    basic::{
+        BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+        BasicTokenIntrospectionResponse, BasicTokenType,
+    },
+    url::Url,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    endpoints::Endpoints,
+    http::{HttpClient, oauth2_client},
+    redirect_state::{PendingRedirect, RedirectKind},
+};
+use crate::error::Error;
+
+/// The scopes every sign-in asks for.
+pub const SCOPES: [&str; 3] = ["openid", "profile", "email"];
+/// Random bytes in each PKCE verifier, `state` and `nonce` (32 bytes = 43 base64url characters,
+/// RFC 7636's recommendation for the verifier).
+pub const RANDOM_BYTES: usize = 32;
+
+/// The OpenID Connect member of a token response that plain OAuth 2.0 does not know.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IdTokenField {
+    pub id_token: Option<String>,
+}
+impl ExtraTokenFields for IdTokenField {}
+
+type OidcTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+type OidcClient = Client<
+    BasicErrorResponse,
+    OidcTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// A token endpoint answer, reduced to what the session keeps.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub expires_in_seconds: Option<u64>,
+}
+
+impl std::fmt::Debug for TokenSet {
+    /// Never prints a token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("expires_in_seconds", &self.expires_in_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where to send the browser, and what to remember until it returns.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    pub url: String,
+    pub pending: PendingRedirect,
+}
+
+/// [`RANDOM_BYTES`] from the browser's CSPRNG (`crypto.getRandomValues`), base64url.
+fn random_token() -> Result<String, Error> {
+    let mut bytes = [0u8; RANDOM_BYTES];
+    web_sys::window()
+        .ok_or_else(|| Error::Browser("no window".into()))?
+        .crypto()
+        .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes))
+        .map_err(|_| Error::Browser("crypto.getRandomValues is not available".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn client(endpoints: &Endpoints) -> Result<OidcClient, Error> {
+    let bad_url = |err: oauth2::url::ParseError| Error::InvalidConfig(err.to_string());
+    Ok(Client::new(ClientId::new(endpoints.client_id.clone()))
+        .set_auth_uri(AuthUrl::new(endpoints.authorization.clone()).map_err(bad_url)?)
+        .set_token_uri(TokenUrl::new(endpoints.token.clone()).map_err(bad_url)?)
+        .set_redirect_uri(RedirectUrl::new(endpoints.redirect_uri.clone()).map_err(bad_url)?))
+}
+
+/// A fresh authorization request. `SilentCheck` adds `prompt=none`; `return_to` must already be
+/// a safe same-origin path.
+pub fn authorization_redirect(
+    endpoints: &Endpoints,
+    kind: RedirectKind,
+    return_to: String,
+    retried: bool,
+) -> Result<Redirect, Error> {
+    let verifier = random_token()?;
+    let challenge =
+        PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.clone()));
+    let nonce = random_token()?;
+    let state = random_token()?;
+    let client = client(endpoints)?;
+    let mut request = client
+        .authorize_url(|| CsrfToken::new(state))
+        .add_scopes(SCOPES.map(|scope| Scope::new(scope.into())))
+        .add_extra_param("nonce", nonce.clone())
+        .set_pkce_challenge(challenge);
+    if kind == RedirectKind::SilentCheck {
+        request = request.add_extra_param("prompt", "none");
+    }
+    let (url, state) = request.url();
+    Ok(Redirect {
+        url: url.into(),
+        pending: PendingRedirect {
+            kind,
+            state: state.into_secret(),
+            pkce_verifier: Some(verifier),
+            nonce: Some(nonce),
+            return_to,
+            retried,
+        },
+    })
+}
+
+/// RP-initiated logout: `id_token_hint`, `post_logout_redirect_uri`, `client_id` and `state`.
+pub fn end_session_redirect(
+    endpoints: &Endpoints,
+    id_token: Option<&str>,
+) -> Result<Redirect, Error> {
+    let mut url =
+        Url::parse(&endpoints.end_session).map_err(|err| Error::InvalidConfig(err.to_string()))?;
+    let state = random_token()?;
+    {
+        let mut query = url.query_pairs_mut();
+        if let Some(id_token) = id_token {
+            query.append_pair("id_token_hint", id_token);
+        }
+        query
+            .append_pair("post_logout_redirect_uri", &endpoints.redirect_uri)
+            .append_pair("client_id", &endpoints.client_id)
+            .append_pair("state", &state);
+    }
+    Ok(Redirect {
+        url: url.into(),
+        pending: PendingRedirect {
+            kind: RedirectKind::SignOut,
+            state,
+            pkce_verifier: None,
+            nonce: None,
+            return_to: "/".into(),
+            retried: false,
+        },
+    })
+}
+
+/// Exchanges an authorization code (with its PKCE verifier) at the token endpoint.
+pub async fn exchange_code(
+    endpoints: &Endpoints,
+    http: &dyn HttpClient,
+    code: String,
+    pkce_verifier: String,
+) -> Result<TokenSet, Error> {
+    let client = client(endpoints)?;
+    let response = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier))
+        .request_async(&oauth2_client(http))
+        .await
+        .map_err(|err| token_error(err, false))?;
+    Ok(token_set(&response))
+}
+
+/// The refresh grant. `invalid_grant` (the IdP session is gone) is [`Error::SessionEnded`].
+pub async fn refresh(
+    endpoints: &Endpoints,
+    http: &dyn HttpClient,
+    refresh_token: &str,
+) -> Result<TokenSet, Error> {
+    let client = client(endpoints)?;
+    let refresh_token = RefreshToken::new(refresh_token.to_owned());
+    let response = client
+        .exchange_refresh_token(&refresh_token)
+        .request_async(&oauth2_client(http))
+        .await
+        .map_err(|err| token_error(err, true))?;
+    Ok(token_set(&response))
+}
+
+fn token_set(response: &OidcTokenResponse) -> TokenSet {
+    TokenSet {
+        access_token: response.access_token().secret().clone(),
+        refresh_token: response.refresh_token().map(|token| token.secret().clone()),
+        id_token: response.extra_fields().id_token.clone(),
+        expires_in_seconds: response.expires_in().map(|lifetime| lifetime.as_secs()),
+    }
+}
+
+fn token_error(err: RequestTokenError<Error, BasicErrorResponse>, refreshing: bool) -> Error {
+    match err {
+        RequestTokenError::ServerResponse(answer) => {
+            if refreshing && *answer.error() == BasicErrorResponseType::InvalidGrant {
+                Error::SessionEnded
+            } else {
+                Error::IdentityProvider {
+                    error: answer.error().to_string(),
+                    description: answer
+                        .error_description()
+                        .map(|text| format!(" ({text})"))
+                        .unwrap_or_default(),
+                }
+            }
+        }
+        RequestTokenError::Request(err) => err,
+        RequestTokenError::Parse(err, _) => Error::TokenResponse(err.to_string()),
+        RequestTokenError::Other(text) => Error::TokenResponse(text),
+    }
+}

@@ -1,0 +1,51 @@
+//! Guards a route: signed-in users see it, anonymous ones are sent to sign in and brought back.
+
+use leptos::prelude::*;
+
+use crate::{
+    auth::{Session, SessionStatus, redirect_state},
+    components::loading::Loading,
+};
+
+/// Renders `children` only for a signed-in user. An anonymous visitor is redirected to the IdP
+/// with this route (path and query) as the place to return to; after an ended session the
+/// notice above offers that instead, so nobody is sent away without asking.
+#[component]
+pub fn Protected(children: ChildrenFn) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let status = session.status();
+    let failure = RwSignal::new(None::<String>);
+
+    let redirect_status = status.clone();
+    Effect::new(move |_| {
+        if redirect_status.get() == SessionStatus::Anonymous {
+            let here = redirect_state::current_route();
+            if let Err(err) = session.sign_in(&here) {
+                failure.set(Some(err.to_string()));
+            }
+        }
+    });
+
+    move || match (status.get(), failure.get()) {
+        (SessionStatus::SignedIn(_), _) => children().into_any(),
+        (_, Some(message)) => view! {
+            <section class="panel panel--error" role="alert">
+                <h2 class="panel__title">"Sign-in could not start"</h2>
+                <p>{message}</p>
+            </section>
+        }
+        .into_any(),
+        (SessionStatus::Ended, None) => view! {
+            <section class="card">
+                <h1>"Signed out"</h1>
+                <p>"This page needs you to be signed in. Use " <strong>"Sign in again"</strong>
+                    " above to come straight back here."</p>
+            </section>
+        }
+        .into_any(),
+        (SessionStatus::Leaving, None) => view! { <Loading label="Signing out…" /> }.into_any(),
+        (SessionStatus::Anonymous | SessionStatus::Starting, None) => {
+            view! { <Loading label="Redirecting to sign-in…" /> }.into_any()
+        }
+    }
+}

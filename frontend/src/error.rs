@@ -1,0 +1,62 @@
+//! The crate's one error type: everything that can go wrong loading settings, signing in and calling the API.
+
+/// Why something failed, worded for the person using the app (no token ever appears in a message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    // --- Loading /keycloak.json ---
+    #[error("The server could not be reached ({0}).")]
+    Unreachable(String),
+    #[error("The server answered with HTTP status {0}.")]
+    Status(u16),
+    #[error("The server's answer is not a valid keycloak.json ({0}).")]
+    InvalidConfig(String),
+
+    // --- Signing in (the redirect and its return) ---
+    #[error("The sign-in answer does not belong to a sign-in started here (state mismatch).")]
+    StateMismatch,
+    #[error("No sign-in was in progress in this tab.")]
+    NoPendingSignIn,
+    #[error("The sign-in answer has no authorization code.")]
+    MissingCode,
+    #[error("The sign-in answer comes from another issuer ({0}).")]
+    WrongIssuer(String),
+    #[error("Sign-in was refused or cancelled{0}.")]
+    AccessDenied(String),
+    #[error("The sign-in server reported an error: {error}{description}.")]
+    IdentityProvider { error: String, description: String },
+    #[error("The identity token was refused: {0}.")]
+    IdToken(String),
+    #[error("The sign-in server's token answer was not usable: {0}.")]
+    TokenResponse(String),
+    #[error("The browser refused a needed feature: {0}.")]
+    Browser(String),
+
+    // --- The session ---
+    #[error("You are not signed in.")]
+    NotSignedIn,
+    #[error("Your session has ended; sign in again to continue.")]
+    SessionEnded,
+
+    // --- Calling the API ---
+    #[error("The server did not accept your sign-in (401).")]
+    Unauthorized,
+    #[error("You may not do this: {0}")]
+    Forbidden(String),
+    #[error("Not found.")]
+    NotFound,
+    #[error("This conflicts with the current state: {0}")]
+    Conflict(String),
+    #[error("The server could not process this request: {0}")]
+    Unprocessable(String),
+    #[error("The network request failed ({0}).")]
+    Network(String),
+    #[error("The server's answer could not be read ({0}).")]
+    InvalidResponse(String),
+}
+
+impl Error {
+    /// Network failures are worth retrying; everything else is a definite answer.
+    pub fn is_network(&self) -> bool {
+        matches!(self, Self::Network(_) | Self::Unreachable(_))
+    }
+}

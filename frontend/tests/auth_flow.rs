@@ -1,0 +1,381 @@
+//! Browser tests of the sign-in building blocks: PKCE, endpoint URLs, the authorization and
+//! end-session URLs, callback parsing and decisions, and the redirect state's storage rules.
+#![cfg(target_arch = "wasm32")]
+
+use frontend::{
+    auth::{
+        callback::{CallbackOutcome, CallbackParams, evaluate},
+        endpoints::Endpoints,
+        login::{authorization_redirect, end_session_redirect},
+        redirect_state::{self, PendingRedirect, RedirectKind, safe_return_path},
+    },
+    config::KeycloakJson,
+    error::Error,
+};
+use oauth2::{PkceCodeChallenge, PkceCodeVerifier, url::Url};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ISSUER: &str = "http://127.0.0.1:8081/realms/mo";
+
+fn keycloak(auth_server_url: &str) -> KeycloakJson {
+    KeycloakJson {
+        realm: "mo".into(),
+        auth_server_url: auth_server_url.into(),
+        ssl_required: "external".into(),
+        resource: "mo".into(),
+        public_client: true,
+        confidential_port: 0,
+    }
+}
+
+fn endpoints() -> Endpoints {
+    Endpoints::new(&keycloak("http://127.0.0.1:8081/"), "http://127.0.0.1:8080")
+}
+
+fn query(url: &str, name: &str) -> Option<String> {
+    Url::parse(url)
+        .expect("a URL")
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+fn pending(kind: RedirectKind) -> PendingRedirect {
+    PendingRedirect {
+        kind,
+        state: "s-123".into(),
+        pkce_verifier: Some("verifier".into()),
+        nonce: Some("n-456".into()),
+        return_to: "/me?tab=roles".into(),
+        retried: false,
+    }
+}
+
+fn params(pairs: &str) -> CallbackParams {
+    CallbackParams::from_query(pairs)
+}
+
+#[wasm_bindgen_test]
+fn pkce_s256_matches_rfc_7636_appendix_b() {
+    let verifier = PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+    assert_eq!(
+        challenge.as_str(),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    assert_eq!(challenge.method().as_str(), "S256");
+}
+
+#[wasm_bindgen_test]
+fn endpoints_follow_keycloaks_layout_with_and_without_the_legacy_auth_prefix() {
+    let current = Endpoints::new(
+        &keycloak("http://127.0.0.1:8081/"),
+        "http://127.0.0.1:8080/",
+    );
+    assert_eq!(current.issuer, ISSUER);
+    assert_eq!(
+        current.authorization,
+        "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/auth"
+    );
+    assert_eq!(
+        current.token,
+        "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/token"
+    );
+    assert_eq!(
+        current.jwks,
+        "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/certs"
+    );
+    assert_eq!(
+        current.end_session,
+        "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/logout"
+    );
+    assert_eq!(current.redirect_uri, "http://127.0.0.1:8080/callback");
+    assert_eq!(current.client_id, "mo");
+
+    let legacy = Endpoints::new(&keycloak("https://kc.example/auth/"), "https://mo.example");
+    assert_eq!(legacy.issuer, "https://kc.example/auth/realms/mo");
+    assert_eq!(
+        legacy.token,
+        "https://kc.example/auth/realms/mo/protocol/openid-connect/token"
+    );
+    assert_eq!(
+        legacy.end_session,
+        "https://kc.example/auth/realms/mo/protocol/openid-connect/logout"
+    );
+    assert_eq!(legacy.redirect_uri, "https://mo.example/callback");
+}
+
+#[wasm_bindgen_test]
+fn the_authorization_url_asks_for_code_with_pkce_s256_state_nonce_and_openid_scopes() {
+    let redirect =
+        authorization_redirect(&endpoints(), RedirectKind::SignIn, "/me".into(), false).unwrap();
+    let url = &redirect.url;
+    assert!(url.starts_with("http://127.0.0.1:8081/realms/mo/protocol/openid-connect/auth?"));
+    assert_eq!(query(url, "response_type").as_deref(), Some("code"));
+    assert_eq!(query(url, "client_id").as_deref(), Some("mo"));
+    assert_eq!(
+        query(url, "redirect_uri").as_deref(),
+        Some("http://127.0.0.1:8080/callback")
+    );
+    assert_eq!(query(url, "scope").as_deref(), Some("openid profile email"));
+    assert_eq!(query(url, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(
+        query(url, "prompt"),
+        None,
+        "an interactive sign-in may show the form"
+    );
+
+    let pending = &redirect.pending;
+    assert_eq!(query(url, "state").as_ref(), Some(&pending.state));
+    assert_eq!(query(url, "nonce"), pending.nonce.clone());
+    let verifier = PkceCodeVerifier::new(pending.pkce_verifier.clone().unwrap());
+    assert_eq!(
+        query(url, "code_challenge").as_deref(),
+        Some(PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str()),
+        "the challenge is the S256 of the verifier kept for the return"
+    );
+    assert!(pending.state.len() >= 16 && pending.nonce.as_ref().unwrap().len() >= 16);
+    assert_eq!(pending.return_to, "/me");
+
+    let again =
+        authorization_redirect(&endpoints(), RedirectKind::SignIn, "/me".into(), false).unwrap();
+    assert_ne!(
+        again.pending.state, pending.state,
+        "state is fresh each time"
+    );
+    assert_ne!(
+        again.pending.nonce, pending.nonce,
+        "nonce is fresh each time"
+    );
+    assert_ne!(again.pending.pkce_verifier, pending.pkce_verifier);
+}
+
+#[wasm_bindgen_test]
+fn the_silent_check_adds_prompt_none() {
+    let redirect =
+        authorization_redirect(&endpoints(), RedirectKind::SilentCheck, "/".into(), false).unwrap();
+    assert_eq!(query(&redirect.url, "prompt").as_deref(), Some("none"));
+    assert_eq!(redirect.pending.kind, RedirectKind::SilentCheck);
+}
+
+#[wasm_bindgen_test]
+fn the_end_session_url_carries_the_hint_the_return_address_the_client_and_state() {
+    let redirect = end_session_redirect(&endpoints(), Some("id.token.value")).unwrap();
+    let url = &redirect.url;
+    assert!(url.starts_with("http://127.0.0.1:8081/realms/mo/protocol/openid-connect/logout?"));
+    assert_eq!(
+        query(url, "id_token_hint").as_deref(),
+        Some("id.token.value")
+    );
+    assert_eq!(
+        query(url, "post_logout_redirect_uri").as_deref(),
+        Some("http://127.0.0.1:8080/callback")
+    );
+    assert_eq!(query(url, "client_id").as_deref(), Some("mo"));
+    assert_eq!(query(url, "state").as_ref(), Some(&redirect.pending.state));
+    assert_eq!(redirect.pending.kind, RedirectKind::SignOut);
+    assert_eq!(redirect.pending.pkce_verifier, None);
+}
+
+#[wasm_bindgen_test]
+fn callback_parameters_are_parsed_and_unknown_ones_ignored() {
+    let parsed = params(
+        "?code=abc&state=s-123&session_state=xyz&iss=http%3A%2F%2F127.0.0.1%3A8081%2Frealms%2Fmo",
+    );
+    assert_eq!(parsed.code.as_deref(), Some("abc"));
+    assert_eq!(parsed.state.as_deref(), Some("s-123"));
+    assert_eq!(parsed.iss.as_deref(), Some(ISSUER));
+    assert_eq!(parsed.error, None);
+    let error = params("error=access_denied&error_description=User%20cancelled&state=s");
+    assert_eq!(error.error.as_deref(), Some("access_denied"));
+    assert_eq!(error.error_description.as_deref(), Some("User cancelled"));
+}
+
+#[wasm_bindgen_test]
+fn a_matching_code_callback_is_exchanged() {
+    let outcome = evaluate(
+        &params(&format!("code=abc&state=s-123&iss={ISSUER}")),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert_eq!(
+        outcome,
+        CallbackOutcome::Exchange {
+            code: "abc".into(),
+            pending: pending(RedirectKind::SignIn)
+        }
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_state_mismatch_or_a_missing_pending_sign_in_is_refused() {
+    let wrong = evaluate(
+        &params("code=abc&state=someone-elses"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert_eq!(wrong, CallbackOutcome::Failed(Error::StateMismatch));
+    let absent = evaluate(
+        &params("code=abc"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert_eq!(absent, CallbackOutcome::Failed(Error::StateMismatch));
+    let none = evaluate(&params("code=abc&state=s-123"), None, ISSUER);
+    assert_eq!(none, CallbackOutcome::Failed(Error::NoPendingSignIn));
+}
+
+#[wasm_bindgen_test]
+fn a_callback_without_a_code_is_refused() {
+    let outcome = evaluate(
+        &params("state=s-123"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert_eq!(outcome, CallbackOutcome::Failed(Error::MissingCode));
+    let empty = evaluate(
+        &params("code=&state=s-123"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert_eq!(empty, CallbackOutcome::Failed(Error::MissingCode));
+}
+
+#[wasm_bindgen_test]
+fn a_callback_from_another_issuer_is_refused() {
+    let outcome = evaluate(
+        &params("code=abc&state=s-123&iss=https%3A%2F%2Fevil.example%2Frealms%2Fmo"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert_eq!(
+        outcome,
+        CallbackOutcome::Failed(Error::WrongIssuer("https://evil.example/realms/mo".into()))
+    );
+}
+
+#[wasm_bindgen_test]
+fn login_required_after_the_silent_check_means_anonymous_at_the_same_route() {
+    let outcome = evaluate(
+        &params("error=login_required&state=s-123"),
+        Some(pending(RedirectKind::SilentCheck)),
+        ISSUER,
+    );
+    assert_eq!(
+        outcome,
+        CallbackOutcome::Anonymous {
+            return_to: "/me?tab=roles".into()
+        }
+    );
+    // After an interactive sign-in the same error is a failure, not a silent "anonymous".
+    let interactive = evaluate(
+        &params("error=login_required&state=s-123"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert!(matches!(
+        interactive,
+        CallbackOutcome::Failed(Error::IdentityProvider { .. })
+    ));
+}
+
+#[wasm_bindgen_test]
+fn access_denied_is_a_message() {
+    let outcome = evaluate(
+        &params("error=access_denied&error_description=User%20cancelled&state=s-123"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    let CallbackOutcome::Failed(err) = outcome else {
+        panic!("access_denied must fail, got {outcome:?}")
+    };
+    assert_eq!(err, Error::AccessDenied(": User cancelled".into()));
+    assert_eq!(
+        err.to_string(),
+        "Sign-in was refused or cancelled: User cancelled."
+    );
+}
+
+#[wasm_bindgen_test]
+fn authentication_expired_retries_the_sign_in_exactly_once() {
+    let expired =
+        "error=temporarily_unavailable&error_description=authentication_expired&state=s-123";
+    let first = evaluate(
+        &params(expired),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert_eq!(
+        first,
+        CallbackOutcome::RetrySignIn {
+            pending: pending(RedirectKind::SignIn)
+        }
+    );
+    let retried = PendingRedirect {
+        retried: true,
+        ..pending(RedirectKind::SignIn)
+    };
+    let second = evaluate(&params(expired), Some(retried), ISSUER);
+    assert!(
+        matches!(second, CallbackOutcome::Failed(Error::IdentityProvider { ref error, .. }) if error == "temporarily_unavailable"),
+        "{second:?}"
+    );
+    // temporarily_unavailable for another reason is not retried.
+    let other = evaluate(
+        &params("error=temporarily_unavailable&state=s-123"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+    );
+    assert!(matches!(other, CallbackOutcome::Failed(_)));
+}
+
+#[wasm_bindgen_test]
+fn the_return_from_logout_is_checked_by_state() {
+    let back = evaluate(
+        &params("state=s-123"),
+        Some(pending(RedirectKind::SignOut)),
+        ISSUER,
+    );
+    assert_eq!(back, CallbackOutcome::SignedOut);
+    let forged = evaluate(
+        &params("state=forged"),
+        Some(pending(RedirectKind::SignOut)),
+        ISSUER,
+    );
+    assert_eq!(forged, CallbackOutcome::Failed(Error::StateMismatch));
+}
+
+#[wasm_bindgen_test]
+fn the_pending_redirect_can_be_taken_once_and_the_marker_is_one_shot() {
+    redirect_state::save(&pending(RedirectKind::SignIn)).unwrap();
+    assert_eq!(redirect_state::take(), Some(pending(RedirectKind::SignIn)));
+    assert_eq!(redirect_state::take(), None, "a second take finds nothing");
+
+    assert!(!redirect_state::take_sso_check_marker());
+    redirect_state::mark_sso_check().unwrap();
+    assert!(redirect_state::take_sso_check_marker());
+    assert!(!redirect_state::take_sso_check_marker(), "one shot");
+}
+
+#[wasm_bindgen_test]
+fn only_same_origin_paths_are_return_routes() {
+    for safe in ["/", "/me", "/me?tab=roles#top", "/units/1c57"] {
+        assert_eq!(safe_return_path(safe), safe);
+    }
+    for unsafe_target in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "me",
+        "",
+        "/callback",
+        "/callback?code=x",
+    ] {
+        assert_eq!(safe_return_path(unsafe_target), "/", "{unsafe_target:?}");
+    }
+}

@@ -1,0 +1,239 @@
+//! The browser session end to end (dev IdP, server, release build in headless Chromium): sign-in
+//! through the IdP's form back to the protected route, tokens in memory only, bearer API calls,
+//! timed refresh with 15-second tokens, reload without iframes, logout, and an ended session.
+
+use std::time::{Duration, Instant};
+
+use e2e::TestResult;
+use e2e::app::Stack;
+use e2e::browser::{
+    Browser, PAGE_TIMEOUT, is_present, login, screenshot, text_of, wait_for, web_storage,
+};
+use e2e::idp::DevIdpOptions;
+use fantoccini::{Client, Locator};
+
+/// The access-token lifetime these tests run with (the realm's default is 300 s).
+const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15);
+/// How long the "use the app" phase lasts, and how often it re-checks the account page.
+const USE_FOR: Duration = Duration::from_secs(60);
+const CHECK_EVERY: Duration = Duration::from_secs(3);
+/// The account page: a protected route, with a query that must survive the round trip.
+const PROTECTED: &str = "/me?from=e2e";
+
+async fn stack() -> TestResult<Stack> {
+    let stack = Stack::start_with(DevIdpOptions {
+        access_token_ttl: Some(ACCESS_TOKEN_TTL),
+        ..DevIdpOptions::default()
+    })
+    .await?;
+    stack.require_release_build()?;
+    Ok(stack)
+}
+
+fn password(stack: &Stack, username: &str) -> TestResult<String> {
+    Ok(stack
+        .idp
+        .realm()
+        .user(username)
+        .and_then(|user| user.password())
+        .ok_or(format!("{username} has a password in the realm file"))?
+        .to_owned())
+}
+
+/// Waits until the address bar is `{origin}{path_and_query}` exactly.
+async fn wait_for_url(client: &Client, expected: &str) -> TestResult {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let url = client.current_url().await?;
+        if url.as_str() == expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the page stayed at {url}, expected {expected}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// HTTP statuses of every `/api/v1/me` request the page made (Resource Timing).
+async fn api_statuses(client: &Client) -> TestResult<Vec<u64>> {
+    let script = r#"
+        return performance.getEntriesByType("resource")
+            .filter((entry) => new URL(entry.name).pathname === "/api/v1/me")
+            .map((entry) => entry.responseStatus);
+    "#;
+    let statuses = client.execute(script, Vec::new()).await?;
+    Ok(serde_json::from_value(statuses)?)
+}
+
+#[tokio::test]
+async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
+    let stack = stack().await?;
+    let eline = password(&stack, "eline")?;
+    let eline_uuid = stack
+        .idp
+        .realm()
+        .user("eline")
+        .and_then(|user| user.uuid())
+        .ok_or("eline has a uuid")?
+        .to_owned();
+    let idp_base = stack.idp.base_url();
+
+    Browser::run(|client| async move {
+        // The landing page, anonymous after the silent check-sso round trip.
+        client.goto(&stack.url("/")).await?;
+        assert_eq!(text_of(&client, "[data-testid=log-in]").await?, "Log in");
+        assert_eq!(text_of(&client, "[data-testid=realm]").await?, "mo");
+        wait_for_url(&client, &stack.url("/")).await?;
+        screenshot(&client, "session-landing").await?;
+
+        // A protected route sends the browser to the IdP's form.
+        client.goto(&stack.url(PROTECTED)).await?;
+        wait_for(&client, "input#username").await?;
+        let at_idp = client.current_url().await?;
+        assert!(
+            at_idp.as_str().starts_with(&idp_base),
+            "at the IdP: {at_idp}"
+        );
+        screenshot(&client, "session-idp-login").await?;
+        login(&client, "eline", &eline).await?;
+
+        // Back on the same route, with a clean address bar and what the server says.
+        assert_eq!(
+            text_of(&client, "[data-testid=me-username]").await?,
+            "eline"
+        );
+        wait_for_url(&client, &stack.url(PROTECTED)).await?;
+        assert_eq!(text_of(&client, "[data-testid=me-uuid]").await?, eline_uuid);
+        let badge = text_of(&client, "[data-testid=role-badge]").await?;
+        assert_eq!(badge.to_lowercase(), "owner", "eline's role badge");
+        let header_name = text_of(&client, "[data-testid=account-name]").await?;
+        assert!(!header_name.is_empty(), "the header names the user");
+        assert!(is_present(&client, "[data-testid=log-out]").await?);
+        let storage = web_storage(&client).await?;
+        assert!(
+            storage.local.is_empty() && storage.session.is_empty(),
+            "web storage is empty after the sign-in: {storage:?}"
+        );
+        assert!(!storage.contains_token_like(&[]), "{storage:?}");
+        screenshot(&client, "session-me").await?;
+
+        // A minute of use with 15-second tokens: every API call succeeds (a 200 from the API
+        // proves the bearer went along: it answers 401 without one) and the timer refreshes
+        // about once per token lifetime.
+        stack.idp.reset_stats().await?;
+        let started = Instant::now();
+        let mut checks = 0;
+        while started.elapsed() < USE_FOR {
+            client
+                .find(Locator::Css("[data-testid=me-refresh]"))
+                .await?
+                .click()
+                .await?;
+            checks += 1;
+            tokio::time::sleep(CHECK_EVERY).await;
+            if is_present(&client, "[role=alert]").await? {
+                let alert = text_of(&client, "[role=alert]").await?;
+                screenshot(&client, "session-failure").await?;
+                return Err(format!("an error after {:?}: {alert}", started.elapsed()).into());
+            }
+            assert_eq!(
+                text_of(&client, "[data-testid=me-username]").await?,
+                "eline"
+            );
+        }
+        let stats = stack.idp.stats().await?;
+        println!(
+            "{checks} account checks in {USE_FOR:?}: {} token-endpoint requests",
+            stats.token
+        );
+        assert!(
+            (3..=6).contains(&stats.token),
+            "one refresh per {ACCESS_TOKEN_TTL:?} lifetime, got {} in {USE_FOR:?}",
+            stats.token
+        );
+        assert_eq!(stats.auth, 0, "no redirect to the IdP while signed in");
+        let statuses = api_statuses(&client).await?;
+        assert!(
+            statuses.len() > checks,
+            "{} calls for {checks} checks",
+            statuses.len()
+        );
+        assert!(
+            statuses.iter().all(|status| *status == 200),
+            "every API call succeeded: {statuses:?}"
+        );
+
+        // Reload: memory is gone, one top-level prompt=none redirect signs in again, no form.
+        stack.idp.reset_stats().await?;
+        client.refresh().await?;
+        assert_eq!(
+            text_of(&client, "[data-testid=me-username]").await?,
+            "eline"
+        );
+        wait_for_url(&client, &stack.url(PROTECTED)).await?;
+        let stats = stack.idp.stats().await?;
+        assert_eq!(stats.auth, 1, "one silent authorization request");
+        assert!(web_storage(&client).await?.session.is_empty());
+
+        // Log out: back on the landing page, anonymous.
+        client
+            .find(Locator::Css("[data-testid=log-out]"))
+            .await?
+            .click()
+            .await?;
+        assert_eq!(text_of(&client, "[data-testid=log-in]").await?, "Log in");
+        wait_for_url(&client, &stack.url("/")).await?;
+        assert_eq!(stack.idp.stats().await?.logout, 1);
+        assert!(!is_present(&client, "[data-testid=log-out]").await?);
+        let storage = web_storage(&client).await?;
+        assert!(
+            storage.local.is_empty() && storage.session.is_empty(),
+            "{storage:?}"
+        );
+
+        // The protected route asks for the form again: the IdP session is over too.
+        client.goto(&stack.url(PROTECTED)).await?;
+        wait_for(&client, "input#username").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_ended_idp_session_shows_a_notice_and_one_click_signs_in_again() -> TestResult {
+    let mut stack = stack().await?;
+    let eline = password(&stack, "eline")?;
+
+    Browser::run(|client| async move {
+        client.goto(&stack.url(PROTECTED)).await?;
+        login(&client, "eline", &eline).await?;
+        assert_eq!(
+            text_of(&client, "[data-testid=me-username]").await?,
+            "eline"
+        );
+
+        // The IdP forgets every session and refresh token (a restart): the next refresh gets
+        // invalid_grant.
+        stack.idp.start_again().await?;
+        let notice = text_of(&client, "[data-testid=session-ended]").await?;
+        assert!(notice.contains("Your session has ended"), "{notice}");
+        assert!(!is_present(&client, "[data-testid=log-out]").await?);
+        screenshot(&client, "session-ended").await?;
+
+        client
+            .find(Locator::Css("[data-testid=session-ended] button"))
+            .await?
+            .click()
+            .await?;
+        login(&client, "eline", &eline).await?;
+        assert_eq!(
+            text_of(&client, "[data-testid=me-username]").await?,
+            "eline"
+        );
+        wait_for_url(&client, &stack.url(PROTECTED)).await?;
+        assert!(!is_present(&client, "[data-testid=session-ended]").await?);
+        Ok(())
+    })
+    .await
+}
