@@ -9,8 +9,8 @@ pub mod settings;
 pub mod store;
 pub mod tree;
 
-#[cfg(test)]
-mod test_support;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 
 use std::future::Future;
 

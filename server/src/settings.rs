@@ -38,6 +38,7 @@ pub struct Settings {
     pub jwks_fetch_timeout_seconds: u64,
     pub clock_leeway_seconds: u64,
     pub max_token_bytes: usize,
+    pub verified_token_cache_entries: usize,
 }
 
 /// Why the settings cannot be used; the message always names the setting.
@@ -58,6 +59,9 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> SettingsError {
         message: message.into(),
     }
 }
+
+/// Upper bound of `verified_token_cache_entries` (an entry is well under 1 KiB).
+const MAX_VERIFIED_TOKEN_CACHE_ENTRIES: usize = 1_000_000;
 
 /// The RSA algorithms a Keycloak realm can sign access tokens with; nothing else is ever allowed.
 const RSA_ALGORITHMS: [(&str, Algorithm); 6] = [
@@ -193,6 +197,12 @@ impl Settings {
         }
         if !(1024..=1024 * 1024).contains(&self.max_token_bytes) {
             return Err(invalid("max_token_bytes", "must be 1024-1048576"));
+        }
+        if self.verified_token_cache_entries > MAX_VERIFIED_TOKEN_CACHE_ENTRIES {
+            return Err(invalid(
+                "verified_token_cache_entries",
+                "must be 0-1000000 (0 disables the cache)",
+            ));
         }
         Ok(())
     }

@@ -40,6 +40,7 @@ fn defaults_are_the_documented_ones() {
     );
     assert_eq!(s.idp_browser_origin().unwrap(), "http://127.0.0.1:8081");
     assert_eq!(s.signing_algorithms().unwrap(), vec![Algorithm::RS256]);
+    assert_eq!(s.verified_token_cache_entries, 10_000);
 }
 
 #[test]
@@ -144,6 +145,16 @@ fn bad_values_name_the_setting() {
         ),
         ("CLOCK_LEEWAY_SECONDS", "3600", "clock_leeway_seconds"),
         ("MAX_TOKEN_BYTES", "10", "max_token_bytes"),
+        (
+            "VERIFIED_TOKEN_CACHE_ENTRIES",
+            "1000001",
+            "verified_token_cache_entries",
+        ),
+        (
+            "VERIFIED_TOKEN_CACHE_ENTRIES",
+            "-1",
+            "verified_token_cache_entries",
+        ),
     ];
     for (var, value, setting) in cases {
         let message = error_of(&[(var, value)]);

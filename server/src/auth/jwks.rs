@@ -106,6 +106,13 @@ pub struct JwksCache {
     state: Mutex<CacheState>,
     fetch_lock: Arc<tokio::sync::Mutex<()>>,
     fetches: AtomicU64,
+    /// Bumped whenever a fetch stores a key set whose keys differ from the previous one.
+    key_generation: AtomicU64,
+    /// Start of this cache's clock for `refresh_due_ms`.
+    created: Instant,
+    /// Milliseconds after `created` when the set is older than `max_age` (`u64::MAX`: no set):
+    /// lets [`JwksCache::note_use`] see staleness without taking the lock.
+    refresh_due_ms: AtomicU64,
 }
 
 enum Reason {
@@ -132,6 +139,9 @@ impl JwksCache {
             state: Mutex::new(CacheState::default()),
             fetch_lock: Arc::new(tokio::sync::Mutex::new(())),
             fetches: AtomicU64::new(0),
+            key_generation: AtomicU64::new(0),
+            created: Instant::now(),
+            refresh_due_ms: AtomicU64::new(u64::MAX),
         }))
     }
 
@@ -146,6 +156,39 @@ impl JwksCache {
     /// Fetches started so far (a metric; tests count with it).
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::SeqCst)
+    }
+
+    /// Changes whenever the key set changes (a key added, removed or replaced under its `kid`);
+    /// the verified-token cache purges its entries when it sees a new value.
+    pub fn key_generation(&self) -> u64 {
+        self.key_generation.load(Ordering::Acquire)
+    }
+
+    /// The current key set, if one was ever loaded, without fetching; starts the background
+    /// refresh of a stale set exactly as [`JwksCache::key_for`] does.
+    pub fn current_keys(self: &Arc<Self>) -> Option<Arc<KeySet>> {
+        let (keys, stale) = {
+            let s = self.lock();
+            (s.keys.clone()?, self.is_stale(&s))
+        };
+        if stale {
+            self.refresh_if_stale();
+        }
+        Some(keys)
+    }
+
+    /// For a token answered without [`JwksCache::key_for`] (the verified-token cache): starts the
+    /// background refresh of a stale set as `key_for` would. Lock-free unless the set is stale.
+    pub fn note_use(self: &Arc<Self>) {
+        let due = self.refresh_due_ms.load(Ordering::Relaxed);
+        if due != u64::MAX && self.created.elapsed().as_millis() as u64 >= due {
+            self.refresh_if_stale();
+        }
+    }
+
+    fn is_stale(&self, s: &CacheState) -> bool {
+        s.loaded_at
+            .is_some_and(|t| t.elapsed() >= self.policy.max_age)
     }
 
     pub fn status(&self) -> CacheStatus {
@@ -256,9 +299,7 @@ impl JwksCache {
     fn refresh_if_stale(self: &Arc<Self>) {
         {
             let s = self.lock();
-            let stale = s
-                .loaded_at
-                .is_some_and(|t| t.elapsed() >= self.policy.max_age);
+            let stale = self.is_stale(&s);
             let recently_tried = s
                 .last_attempt
                 .is_some_and(|t| t.elapsed() < self.policy.min_refetch_interval);
@@ -289,8 +330,14 @@ impl JwksCache {
         match result {
             Ok(set) => {
                 tracing::info!(url = %self.url, keys = ?set.kids(), "loaded signing keys");
+                if s.keys.as_ref().is_some_and(|old| !old.same_keys(&set)) {
+                    self.key_generation.fetch_add(1, Ordering::AcqRel);
+                }
                 s.keys = Some(Arc::new(set));
                 s.loaded_at = Some(now);
+                let due = now.duration_since(self.created) + self.policy.max_age;
+                self.refresh_due_ms
+                    .store(due.as_millis() as u64, Ordering::Relaxed);
                 s.last_error = None;
             }
             Err(error) => {

@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::jwks::{FetchError, KeyError};
 use crate::settings::rsa_algorithm;
@@ -17,6 +18,9 @@ pub struct VerifyKey {
     /// The key's own `alg`, when the JWK names one: a token must then use exactly that.
     pub alg: Option<Algorithm>,
     pub key: DecodingKey,
+    /// SHA-256 of the key material and `alg`: two keys with equal fingerprints verify the same
+    /// tokens, so a key that keeps its `kid` but changes its modulus is a different key.
+    pub fingerprint: [u8; 32],
 }
 
 impl std::fmt::Debug for VerifyKey {
@@ -96,6 +100,25 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// Whether both sets hold the same keys (by `kid` and fingerprint), in any order.
+    pub fn same_keys(&self, other: &KeySet) -> bool {
+        fn identities(set: &KeySet) -> Vec<(Option<&str>, [u8; 32])> {
+            let mut ids: Vec<(Option<&str>, [u8; 32])> = set
+                .keys
+                .iter()
+                .map(|k| (k.kid.as_deref(), k.fingerprint))
+                .collect();
+            ids.sort();
+            ids
+        }
+        identities(self) == identities(other)
+    }
+
+    /// Whether `kid` still finds the key with `fingerprint` (the same lookup a token gets).
+    pub fn still_has(&self, kid: Option<&str>, fingerprint: &[u8; 32]) -> bool {
+        self.find(kid).is_ok_and(|k| k.fingerprint == *fingerprint)
+    }
+
     pub fn kids(&self) -> Vec<&str> {
         self.keys.iter().filter_map(|k| k.kid.as_deref()).collect()
     }
@@ -133,10 +156,16 @@ fn usable_key(jwk: RsaJwk, allowed: &[Algorithm], min_rsa_bits: usize) -> Option
         return None;
     }
     let key = DecodingKey::from_rsa_raw_components(&n_bytes, &e_bytes);
+    let mut hasher = Sha256::new();
+    for part in [&n_bytes[..], &e_bytes[..], format!("{alg:?}").as_bytes()] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
     Some(VerifyKey {
         kid: jwk.kid,
         alg,
         key,
+        fingerprint: hasher.finalize().into(),
     })
 }
 

@@ -1,14 +1,16 @@
-//! Bearer-token authentication: the JWKS cache, token validation, the principal and its extractor.
+//! Bearer-token authentication: the JWKS cache, token validation, the verified-token cache, the principal and its extractor.
 
 pub mod extractor;
 pub mod jwks;
 pub mod keyset;
 pub mod principal;
 pub mod validate;
+pub mod verified_tokens;
 
 pub use jwks::{JwksCache, RefreshPolicy};
 pub use principal::Principal;
 pub use validate::Validator;
+pub use verified_tokens::VerifiedTokens;
 
 /// Why a bearer token was refused. Descriptions are fixed strings: they go into the
 /// `WWW-Authenticate` header and never echo anything from the token.

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::TokenError;
 use super::jwks::{JwksCache, KeyError, VerifyKey};
 use super::principal::{Claims, Principal};
+use super::verified_tokens::{self, VerifiedToken, VerifiedTokens};
 use crate::settings::{Settings, SettingsError, rsa_algorithm};
 
 /// Why a request's token did not produce a principal.
@@ -31,6 +32,9 @@ pub enum ValidationError {
 /// equals it. Keycloak puts the SPA's own client into `azp` and other audiences into `aud` (via
 /// audience mappers, e.g. for a service account such as dipex); either shows the token was meant
 /// for MO. A token with neither is refused.
+///
+/// Tokens that passed are remembered in a [`VerifiedTokens`] cache owned by this validator (clones
+/// share it): the same token again costs a hash and a lookup instead of an RSA verification.
 #[derive(Debug, Clone)]
 pub struct Validator {
     issuer: String,
@@ -38,6 +42,7 @@ pub struct Validator {
     algorithms: Vec<Algorithm>,
     leeway_seconds: u64,
     max_token_bytes: usize,
+    verified: Arc<VerifiedTokens>,
 }
 
 #[derive(Deserialize)]
@@ -55,19 +60,69 @@ impl Validator {
             algorithms: settings.signing_algorithms()?,
             leeway_seconds: settings.clock_leeway_seconds,
             max_token_bytes: settings.max_token_bytes,
+            verified: Arc::new(VerifiedTokens::new(
+                settings.verified_token_cache_entries,
+                settings.clock_leeway_seconds,
+            )),
         })
+    }
+
+    /// The cache of tokens verified before (for metrics and tests).
+    pub fn verified_tokens(&self) -> &VerifiedTokens {
+        &self.verified
     }
 
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
-    /// The whole check: a principal, or why not.
+    /// The whole check: a principal, or why not. A token verified before is answered from the
+    /// cache (time re-checked, key still in the JWKS); any other goes through [`Self::validate_fresh`].
     pub async fn validate(
         &self,
         jwks: &Arc<JwksCache>,
         token: &str,
     ) -> Result<Principal, ValidationError> {
+        if token.len() > self.max_token_bytes {
+            return Err(TokenError::TooLong.into());
+        }
+        if !self.verified.is_enabled() {
+            return self.validate_fresh(jwks, token).await.map(|(p, _)| p);
+        }
+        let digest = verified_tokens::digest(token);
+        let generation = jwks.key_generation();
+        jwks.note_use();
+        self.verified.sync_with(generation, || jwks.current_keys());
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(answer) = self.verified.lookup(&digest, now) {
+            return answer.map_err(Into::into);
+        }
+        let (principal, verified) = self.validate_fresh(jwks, token).await?;
+        // Remembered only with a key of the current set (a refetch may have run meanwhile),
+        // tagged with that set's generation.
+        if let Some(verified) = verified {
+            let generation = jwks.key_generation();
+            self.verified.sync_with(generation, || jwks.current_keys());
+            let key_is_current = jwks.current_keys().is_some_and(|keys| {
+                keys.still_has(verified.kid.as_deref(), &verified.key_fingerprint)
+            });
+            if key_is_current {
+                let now = jsonwebtoken::get_current_timestamp();
+                self.verified
+                    .insert(digest, verified, now, generation, || jwks.key_generation());
+            }
+        }
+        Ok(principal)
+    }
+
+    /// The whole check without the cache: header, key, signature, claims. Also gives what the
+    /// cache remembers of the token (`None` when it lacks a readable `exp`, never for a token
+    /// that passed).
+    pub async fn validate_fresh(
+        &self,
+        jwks: &Arc<JwksCache>,
+        token: &str,
+    ) -> Result<(Principal, Option<VerifiedToken>), ValidationError> {
         let (alg, kid) = self.check_header(token)?;
         let key = match jwks.key_for(kid.as_deref()).await {
             Ok(key) => key,
@@ -77,7 +132,17 @@ impl Validator {
             Err(KeyError::UnknownKid) => return Err(TokenError::UnknownKey.into()),
             Err(KeyError::AmbiguousKey) => return Err(TokenError::NoKeyId.into()),
         };
-        Ok(self.verify(token, alg, &key)?)
+        let claims = self.verify_claims(token, alg, &key)?;
+        let (exp, nbf) = (claims.exp, claims.nbf);
+        let principal = Principal::from_claims(claims, &self.client)?;
+        let verified = exp.map(|exp| VerifiedToken {
+            principal: principal.clone(),
+            kid,
+            key_fingerprint: key.fingerprint,
+            exp,
+            nbf,
+        });
+        Ok((principal, verified))
     }
 
     /// Everything that needs no key: length first, then shape, then the header.
@@ -115,6 +180,16 @@ impl Validator {
         alg: Algorithm,
         key: &VerifyKey,
     ) -> Result<Principal, TokenError> {
+        Principal::from_claims(self.verify_claims(token, alg, key)?, &self.client)
+    }
+
+    /// Signature with `key`, then iss/exp/nbf/typ/audience; the claims that passed.
+    fn verify_claims(
+        &self,
+        token: &str,
+        alg: Algorithm,
+        key: &VerifyKey,
+    ) -> Result<Claims, TokenError> {
         if key.alg.is_some_and(|a| a != alg) {
             return Err(TokenError::AlgorithmNotAllowed);
         }
@@ -144,7 +219,7 @@ impl Validator {
         if !for_us {
             return Err(TokenError::WrongAudience);
         }
-        Principal::from_claims(claims, &self.client)
+        Ok(claims)
     }
 }
 

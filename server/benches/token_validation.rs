@@ -1,0 +1,55 @@
+//! Token validation cost: cold (header, key lookup, RSA verify, claims; cache off) and warm (a token seen before: hash + lookup).
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use server::auth::{JwksCache, Validator, verified_tokens};
+use server::test_support::{JwksServer, claims, keys, mint};
+
+fn token_validation(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let server = runtime.block_on(JwksServer::start(&[&keys()[0]]));
+    let settings = server.settings();
+    let jwks = runtime.block_on(async {
+        JwksCache::new(
+            settings.jwks_url().unwrap(),
+            settings.signing_algorithms().unwrap(),
+            settings.refresh_policy(),
+        )
+        .unwrap()
+    });
+    let token = mint(&keys()[0], &claims(&server.issuer()));
+    let mut uncached_settings = settings.clone();
+    uncached_settings.verified_token_cache_entries = 0;
+    let cold = Validator::new(&uncached_settings).unwrap();
+    let warm = Validator::new(&settings).unwrap();
+    // Keys loaded and the token remembered before anything is timed.
+    runtime.block_on(cold.validate(&jwks, &token)).unwrap();
+    runtime.block_on(warm.validate(&jwks, &token)).unwrap();
+
+    let mut group = c.benchmark_group("token_validation");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("cold_rsa_verify_cache_off", |b| {
+        b.iter(|| runtime.block_on(cold.validate(&jwks, &token)).unwrap())
+    });
+    group.bench_function("warm_cache_hit", |b| {
+        b.iter(|| runtime.block_on(warm.validate(&jwks, &token)).unwrap())
+    });
+    // The part of a hit that grows with the token: SHA-256 of the whole string.
+    group.bench_function("sha256_of_token", |b| {
+        b.iter(|| verified_tokens::digest(std::hint::black_box(&token)))
+    });
+    group.finish();
+    assert_eq!(cold.verified_tokens().stats().hits, 0);
+    assert!(warm.verified_tokens().stats().hits > 0);
+    drop(server);
+}
+
+criterion_group!(benches, token_validation);
+criterion_main!(benches);

@@ -1,0 +1,338 @@
+//! Tests of the verified-token cache: alone with an injected clock, and inside the validator with tokens minted at test time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::auth::Validator;
+use crate::auth::jwks::JwksCache;
+use crate::auth::validate::ValidationError;
+use crate::settings::Settings;
+use crate::test_support::{JwksServer, TestKey, claims, keys, mint, now};
+
+fn key_set(keys: &[&TestKey]) -> KeySet {
+    let doc = json!({ "keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() });
+    KeySet::from_jwks(doc.to_string().as_bytes(), &[Algorithm::RS256], 2048).unwrap()
+}
+
+fn principal(name: &str) -> Principal {
+    Principal {
+        sub: None,
+        username: Some(name.into()),
+        name: None,
+        email: None,
+        uuid: None,
+        realm_roles: Default::default(),
+        client_roles: Default::default(),
+        azp: Some("mo".into()),
+        service_account: false,
+    }
+}
+
+/// An entry signed by `key` (as the validator would record it).
+fn entry(key: &TestKey, exp: u64, nbf: Option<u64>) -> VerifiedToken {
+    let set = key_set(&[key]);
+    VerifiedToken {
+        principal: principal("bruce"),
+        kid: Some(key.kid.clone()),
+        key_fingerprint: set.find(Some(&key.kid)).unwrap().fingerprint,
+        exp,
+        nbf,
+    }
+}
+
+#[test]
+fn exp_and_nbf_are_rechecked_on_every_use_with_the_leeway() {
+    let k1 = &keys()[0];
+    let cache = VerifiedTokens::new(10, 30);
+    let d = digest("token");
+    cache.insert(d, entry(k1, 1000, Some(900)), 950, 0, || 0);
+    assert_eq!(cache.lookup(&d, 950), Some(Ok(principal("bruce"))));
+    // jsonwebtoken: expired when exp < now - leeway. 1030 is the last second still accepted.
+    assert_eq!(cache.lookup(&d, 1030), Some(Ok(principal("bruce"))));
+    // A clock that went back before nbf - leeway: not yet valid, and the entry stays.
+    assert_eq!(cache.lookup(&d, 869), Some(Err(TokenError::NotYetValid)));
+    assert_eq!(cache.lookup(&d, 870), Some(Ok(principal("bruce"))));
+    assert_eq!(cache.lookup(&d, 1031), Some(Err(TokenError::Expired)));
+    // The entry died at exp (+ leeway): the next lookup is a miss, validated afresh.
+    assert_eq!(cache.lookup(&d, 1031), None);
+    assert!(cache.is_empty());
+    let stats = cache.stats();
+    assert_eq!((stats.hits, stats.misses), (5, 1));
+}
+
+#[test]
+fn bounded_in_size_dropping_expired_then_first_to_expire() {
+    let k1 = &keys()[0];
+    for capacity in [1, 4, 17, 100] {
+        let cache = VerifiedTokens::new(capacity, 0);
+        assert_eq!(cache.capacity(), capacity);
+        for i in 0..(capacity as u64 * 5) {
+            cache.insert(
+                digest(&format!("t{i}")),
+                entry(k1, 10_000 + i, None),
+                0,
+                0,
+                || 0,
+            );
+            assert!(cache.len() <= capacity, "capacity {capacity}");
+        }
+    }
+    // Small caches are one shard: a full cache drops the expired entry first, then the one expiring soonest.
+    let cache = VerifiedTokens::new(2, 0);
+    cache.insert(digest("late"), entry(k1, 5000, None), 0, 0, || 0);
+    cache.insert(digest("dead"), entry(k1, 50, None), 0, 0, || 0);
+    cache.insert(digest("new"), entry(k1, 4000, None), 100, 0, || 0);
+    assert!(cache.lookup(&digest("dead"), 100).is_none());
+    assert!(cache.lookup(&digest("late"), 100).is_some());
+    cache.insert(digest("newer"), entry(k1, 6000, None), 100, 0, || 0);
+    assert!(cache.lookup(&digest("new"), 100).is_none());
+    assert!(cache.lookup(&digest("late"), 100).is_some());
+    assert!(cache.lookup(&digest("newer"), 100).is_some());
+}
+
+#[test]
+fn capacity_zero_stores_nothing() {
+    let k1 = &keys()[0];
+    let cache = VerifiedTokens::new(0, 0);
+    assert!(!cache.is_enabled());
+    cache.insert(digest("t"), entry(k1, 10_000, None), 0, 0, || 0);
+    assert_eq!(cache.len(), 0);
+    assert_eq!(cache.lookup(&digest("t"), 0), None);
+}
+
+#[test]
+fn a_key_leaving_the_set_evicts_the_entries_it_signed() {
+    let [k1, k2, k3] = [&keys()[0], &keys()[1], &keys()[2]];
+    let cache = VerifiedTokens::new(100, 0);
+    for i in 0..10 {
+        cache.insert(
+            digest(&format!("k1-{i}")),
+            entry(k1, 10_000, None),
+            0,
+            0,
+            || 0,
+        );
+        cache.insert(
+            digest(&format!("k2-{i}")),
+            entry(k2, 10_000, None),
+            0,
+            0,
+            || 0,
+        );
+    }
+    // Same generation: nothing is looked at.
+    cache.sync_with(0, || panic!("no key set needed"));
+    assert_eq!(cache.len(), 20);
+    cache.sync_with(1, || Some(Arc::new(key_set(&[k2, k3]))));
+    assert_eq!(cache.len(), 10);
+    assert!(cache.lookup(&digest("k1-0"), 0).is_none());
+    assert!(cache.lookup(&digest("k2-0"), 0).is_some());
+    // A kid kept with other key material is another key: its entries go too.
+    let k3_as_k2 = {
+        let mut jwk = k3.jwk.clone();
+        jwk["kid"] = Value::from("k2");
+        let doc = json!({ "keys": [jwk] });
+        KeySet::from_jwks(doc.to_string().as_bytes(), &[Algorithm::RS256], 2048).unwrap()
+    };
+    cache.sync_with(2, || Some(Arc::new(k3_as_k2)));
+    assert!(cache.is_empty());
+}
+
+#[test]
+fn a_token_checked_against_an_older_key_set_is_not_stored() {
+    let k1 = &keys()[0];
+    let cache = VerifiedTokens::new(100, 0);
+    // The key set changed after the token was checked (generation 0 → 1).
+    cache.insert(digest("a"), entry(k1, 10_000, None), 0, 0, || 1);
+    // Checked against generation 1, but the entries were not purged for it yet.
+    cache.insert(digest("b"), entry(k1, 10_000, None), 0, 1, || 1);
+    assert!(cache.is_empty());
+    cache.sync_with(1, || Some(Arc::new(key_set(&[k1]))));
+    cache.insert(digest("c"), entry(k1, 10_000, None), 0, 1, || 1);
+    assert_eq!(cache.len(), 1);
+}
+
+// ---- inside the validator ----
+
+fn validator(settings: &Settings) -> Validator {
+    Validator::new(settings).unwrap()
+}
+
+fn jwks(server: &JwksServer) -> Arc<JwksCache> {
+    let s = server.settings();
+    JwksCache::new(
+        s.jwks_url().unwrap(),
+        vec![Algorithm::RS256],
+        s.refresh_policy(),
+    )
+    .unwrap()
+}
+
+fn token(server: &JwksServer, key: &TestKey, changes: Value) -> String {
+    let mut c = claims(&server.issuer());
+    for (k, v) in changes.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    mint(key, &c)
+}
+
+#[tokio::test]
+async fn the_same_token_again_is_a_lookup_with_the_fresh_answer() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let (v, jwks) = (validator(&server.settings()), jwks(&server));
+    let t = token(&server, &keys()[0], json!({}));
+    let first = v.validate(&jwks, &t).await.unwrap();
+    assert_eq!(v.verified_tokens().stats().hits, 0);
+    for _ in 0..5 {
+        assert_eq!(v.validate(&jwks, &t).await.unwrap(), first);
+    }
+    // One miss (the first), then lookups only.
+    let stats = v.verified_tokens().stats();
+    assert_eq!((stats.entries, stats.hits, stats.misses), (1, 5, 1));
+    // Exactly what a fresh validation gives.
+    let (fresh, _) = v.validate_fresh(&jwks, &t).await.unwrap();
+    assert_eq!(fresh, first);
+    assert_eq!(server.fetches(), 1);
+}
+
+#[tokio::test]
+async fn a_token_differing_by_one_byte_is_verified_afresh() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let (v, jwks) = (validator(&server.settings()), jwks(&server));
+    let t = token(&server, &keys()[0], json!({}));
+    v.validate(&jwks, &t).await.unwrap();
+    let signature_at = t.rfind('.').unwrap() + 10;
+    let payload_at = t.find('.').unwrap() + 10;
+    for at in [signature_at, payload_at] {
+        let mut bytes = t.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        let changed = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            v.validate(&jwks, &changed).await,
+            Err(ValidationError::Token(TokenError::BadSignature))
+        );
+    }
+    let stats = v.verified_tokens().stats();
+    assert_eq!((stats.entries, stats.hits, stats.misses), (1, 0, 3));
+    assert!(v.validate(&jwks, &t).await.is_ok());
+    assert_eq!(v.verified_tokens().stats().hits, 1);
+}
+
+#[tokio::test]
+async fn an_entry_dies_at_exp() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let mut settings = server.settings();
+    settings.clock_leeway_seconds = 0;
+    let (v, jwks) = (validator(&settings), jwks(&server));
+    let exp = now() + 1;
+    let t = token(&server, &keys()[0], json!({ "exp": exp }));
+    v.validate(&jwks, &t).await.unwrap();
+    v.validate(&jwks, &t).await.unwrap();
+    assert_eq!(v.verified_tokens().stats().hits, 1);
+    while now() <= exp {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let expired = Err(ValidationError::Token(TokenError::Expired));
+    assert_eq!(v.validate(&jwks, &t).await.map(|_| ()), expired);
+    assert!(v.verified_tokens().is_empty());
+    assert_eq!(v.validate_fresh(&jwks, &t).await.map(|_| ()), expired);
+}
+
+#[tokio::test]
+async fn a_key_leaving_the_jwks_evicts_its_tokens() {
+    let [k1, k2, k3] = [&keys()[0], &keys()[1], &keys()[2]];
+    let server = JwksServer::start(&[k1, k2]).await;
+    let (v, jwks) = (validator(&server.settings()), jwks(&server));
+    let t1 = token(&server, k1, json!({}));
+    let t2 = token(&server, k2, json!({}));
+    v.validate(&jwks, &t1).await.unwrap();
+    v.validate(&jwks, &t2).await.unwrap();
+    assert_eq!(v.verified_tokens().len(), 2);
+    // Rotation: k1 leaves, k3 arrives; a k3 token makes the server refetch.
+    server.set_keys(&[k2, k3]);
+    v.validate(&jwks, &token(&server, k3, json!({})))
+        .await
+        .unwrap();
+    assert_eq!(server.fetches(), 2);
+    v.validate(&jwks, &t2).await.unwrap();
+    assert_eq!(v.verified_tokens().len(), 2, "k2 and k3 tokens remain");
+    assert_eq!(
+        v.validate(&jwks, &t1).await,
+        Err(ValidationError::Token(TokenError::UnknownKey))
+    );
+    assert_eq!(v.verified_tokens().len(), 2);
+}
+
+#[tokio::test]
+async fn one_cache_per_settings_never_skips_issuer_or_audience() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let jwks = jwks(&server);
+    let t = token(&server, &keys()[0], json!({}));
+    let ours = validator(&server.settings());
+    ours.validate(&jwks, &t).await.unwrap();
+    ours.validate(&jwks, &t).await.unwrap();
+    let mut other_client = server.settings();
+    other_client.keycloak_mo_client = "other".into();
+    assert_eq!(
+        validator(&other_client).validate(&jwks, &t).await,
+        Err(ValidationError::Token(TokenError::WrongAudience))
+    );
+    let mut other_realm = server.settings();
+    other_realm.keycloak_realm = "other".into();
+    assert_eq!(
+        validator(&other_realm).validate(&jwks, &t).await,
+        Err(ValidationError::Token(TokenError::WrongIssuer))
+    );
+    // Clones share the cache (one validator per AppState).
+    let clone = ours.clone();
+    clone.validate(&jwks, &t).await.unwrap();
+    assert_eq!(ours.verified_tokens().stats().hits, 2);
+}
+
+#[tokio::test]
+async fn disabled_cache_verifies_every_time() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let mut settings = server.settings();
+    settings.verified_token_cache_entries = 0;
+    let (v, jwks) = (validator(&settings), jwks(&server));
+    let t = token(&server, &keys()[0], json!({}));
+    for _ in 0..3 {
+        v.validate(&jwks, &t).await.unwrap();
+    }
+    assert_eq!(v.verified_tokens().stats(), CacheStats::default());
+}
+
+#[tokio::test]
+async fn hits_still_refresh_a_stale_key_set_and_lose_a_removed_key() {
+    let [k1, k2] = [&keys()[0], &keys()[1]];
+    let server = JwksServer::start(&[k1, k2]).await;
+    let policy = crate::auth::RefreshPolicy {
+        min_refetch_interval: Duration::from_millis(100),
+        max_age: Duration::from_millis(300),
+        ..crate::auth::RefreshPolicy::default()
+    };
+    let jwks = JwksCache::new(server.url(), vec![Algorithm::RS256], policy).unwrap();
+    let v = validator(&server.settings());
+    let t1 = token(&server, k1, json!({}));
+    v.validate(&jwks, &t1).await.unwrap();
+    server.set_keys(&[k2]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // A hit on a stale set starts the background refresh, as a key lookup would.
+    v.validate(&jwks, &t1).await.unwrap();
+    for _ in 0..50 {
+        if jwks.status().completed >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.fetches(), 2);
+    assert_eq!(
+        v.validate(&jwks, &t1).await,
+        Err(ValidationError::Token(TokenError::UnknownKey))
+    );
+    assert!(v.verified_tokens().is_empty());
+}
