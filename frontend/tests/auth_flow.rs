@@ -2,6 +2,8 @@
 //! end-session URLs, callback parsing and decisions, and the redirect state's storage rules.
 #![cfg(target_arch = "wasm32")]
 
+mod support;
+
 use frontend::{
     auth::{
         callback::{CallbackOutcome, CallbackParams, evaluate},
@@ -9,30 +11,15 @@ use frontend::{
         login::{authorization_redirect, end_session_redirect},
         redirect_state::{self, PendingRedirect, RedirectKind, safe_return_path},
     },
-    config::KeycloakJson,
     error::Error,
 };
 use oauth2::{PkceCodeChallenge, PkceCodeVerifier, url::Url};
+use support::harness::{endpoints, keycloak};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ISSUER: &str = "http://127.0.0.1:8081/realms/mo";
-
-fn keycloak(auth_server_url: &str) -> KeycloakJson {
-    KeycloakJson {
-        realm: "mo".into(),
-        auth_server_url: auth_server_url.into(),
-        ssl_required: "external".into(),
-        resource: "mo".into(),
-        public_client: true,
-        confidential_port: 0,
-    }
-}
-
-fn endpoints() -> Endpoints {
-    Endpoints::new(&keycloak("http://127.0.0.1:8081/"), "http://127.0.0.1:8080")
-}
 
 fn query(url: &str, name: &str) -> Option<String> {
     Url::parse(url)

@@ -12,27 +12,18 @@ use frontend::{
         endpoints::Endpoints,
         redirect_state::{self, PendingRedirect, RedirectKind},
     },
-    config::KeycloakJson,
     error::Error,
 };
 use leptos::prelude::GetUntracked;
-use support::{FakeClock, FakeHttp};
+use support::{FakeClock, FakeHttp, harness::keycloak};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn session() -> Session {
-    let keycloak = KeycloakJson {
-        realm: "mo".into(),
-        auth_server_url: "http://127.0.0.1:8081/".into(),
-        ssl_required: "external".into(),
-        resource: "mo".into(),
-        public_client: true,
-        confidential_port: 0,
-    };
     Session::new(
-        Endpoints::for_this_origin(&keycloak),
+        Endpoints::for_this_origin(&keycloak("http://127.0.0.1:8081/")),
         FakeClock::new(),
         FakeHttp::new(),
     )

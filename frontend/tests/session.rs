@@ -7,73 +7,17 @@ mod support;
 
 use std::{cell::RefCell, rc::Rc};
 
-use frontend::{
-    auth::{Session, SessionStatus, endpoints::Endpoints},
-    config::KeycloakJson,
-    error::Error,
-};
+use frontend::{auth::SessionStatus, error::Error};
 use leptos::prelude::GetUntracked;
 use serde_json::json;
-use support::{Canned, FakeClock, FakeHttp, access_token, settle, token_answer};
+use support::{
+    Canned, access_token,
+    harness::{TOKEN_URL, harness},
+    settle,
+};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-const TOKEN_URL: &str = "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/token";
-
-fn endpoints() -> Endpoints {
-    let keycloak = KeycloakJson {
-        realm: "mo".into(),
-        auth_server_url: "http://127.0.0.1:8081/".into(),
-        ssl_required: "external".into(),
-        resource: "mo".into(),
-        public_client: true,
-        confidential_port: 0,
-    };
-    Endpoints::new(&keycloak, "http://127.0.0.1:8080")
-}
-
-struct Harness {
-    clock: Rc<FakeClock>,
-    http: Rc<FakeHttp>,
-    session: Session,
-}
-
-fn harness() -> Harness {
-    let clock = FakeClock::new();
-    let http = FakeHttp::new();
-    let session = Session::new(endpoints(), clock.clone(), http.clone());
-    Harness {
-        clock,
-        http,
-        session,
-    }
-}
-
-impl Harness {
-    /// Signs in with an access token of `lifetime_s`, issued now.
-    fn sign_in(&self, lifetime_s: i64, marker: &str) -> String {
-        let token = access_token(self.clock.now_seconds(), lifetime_s, marker);
-        self.session.accept(frontend::auth::login::TokenSet {
-            access_token: token.clone(),
-            refresh_token: Some("refresh-1".into()),
-            id_token: Some("id-token-1".into()),
-            expires_in_seconds: Some(lifetime_s as u64),
-        });
-        token
-    }
-
-    fn refreshes(&self) -> usize {
-        self.http.sent_to(TOKEN_URL).len()
-    }
-
-    fn queue_refresh(&self, lifetime_s: i64, marker: &str) -> String {
-        let token = access_token(self.clock.now_seconds(), lifetime_s, marker);
-        self.http
-            .answer(TOKEN_URL, token_answer(&token, "refresh-2", lifetime_s));
-        token
-    }
-}
 
 #[wasm_bindgen_test]
 async fn fifteen_second_tokens_refresh_once_per_lifetime_at_three_quarters() {

@@ -2,6 +2,8 @@
 //! an RSA key made with WebCrypto.
 #![allow(dead_code)]
 
+pub mod harness;
+
 use std::{
     cell::{Cell, RefCell},
     collections::{HashMap, VecDeque},
