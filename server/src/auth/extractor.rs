@@ -42,10 +42,10 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let realm = state.realm();
+        // The realm (an `Arc`) is cloned on refusals only: no shared counter touched per request.
         let token = bearer_token(parts).map_err(|reason| {
             tracing::info!(%reason, "request refused");
-            Error::unauthorized(realm.clone(), reason)
+            Error::unauthorized(state.realm(), reason)
         })?;
         match state.validator().validate(state.jwks(), token).await {
             Ok(principal) => {
@@ -55,7 +55,7 @@ impl FromRequestParts<AppState> for Principal {
             Err(ValidationError::Token(reason)) => {
                 tracing::info!(%reason, "bearer token refused");
                 Err(Error::unauthorized(
-                    realm,
+                    state.realm(),
                     Unauthorized::InvalidToken(reason),
                 ))
             }

@@ -1,6 +1,7 @@
 //! The authenticated caller (`Principal`) and the access-token claims it is built from.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -76,9 +77,29 @@ fn numeric_date<'de, D: serde::Deserializer<'de>>(
     }))
 }
 
-/// Who made the request, after the token was validated.
+/// Who made the request, after the token was validated: an [`Identity`] shared behind one `Arc`,
+/// so handing it to a handler (or out of the verified-token cache) is a reference-count
+/// increment, not a copy of every string. Reads go through `Deref` (`principal.uuid`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
+pub struct Principal(Arc<Identity>);
+
+impl std::ops::Deref for Principal {
+    type Target = Identity;
+
+    fn deref(&self) -> &Identity {
+        &self.0
+    }
+}
+
+impl From<Identity> for Principal {
+    fn from(identity: Identity) -> Self {
+        Self(Arc::new(identity))
+    }
+}
+
+/// What a validated token says about the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
     pub sub: Option<String>,
     pub username: Option<String>,
     pub name: Option<String>,
@@ -112,7 +133,7 @@ impl Principal {
             Some(username) => username.starts_with("service-account-"),
             None => claims.client_id.is_some() || claims.client_id_legacy.is_some(),
         };
-        Ok(Self {
+        Ok(Self::from(Identity {
             sub: claims.sub,
             username: claims.preferred_username,
             name: claims.name,
@@ -122,9 +143,11 @@ impl Principal {
             client_roles,
             azp: claims.azp,
             service_account,
-        })
+        }))
     }
+}
 
+impl Identity {
     pub fn has_realm_role(&self, role: &str) -> bool {
         self.realm_roles.contains(role)
     }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::TokenError;
 use super::jwks::{JwksCache, KeyError, VerifyKey};
 use super::principal::{Claims, Principal};
-use super::verified_tokens::{self, VerifiedToken, VerifiedTokens};
+use super::verified_tokens::{VerifiedToken, VerifiedTokens};
 use crate::settings::{Settings, SettingsError, rsa_algorithm};
 
 /// Why a request's token did not produce a principal.
@@ -89,12 +89,11 @@ impl Validator {
         if !self.verified.is_enabled() {
             return self.validate_fresh(jwks, token).await.map(|(p, _)| p);
         }
-        let digest = verified_tokens::digest(token);
         let generation = jwks.key_generation();
         jwks.note_use();
         self.verified.sync_with(generation, || jwks.current_keys());
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(answer) = self.verified.lookup(&digest, now) {
+        if let Some(answer) = self.verified.lookup(token, now) {
             return answer.map_err(Into::into);
         }
         let (principal, verified) = self.validate_fresh(jwks, token).await?;
@@ -109,7 +108,7 @@ impl Validator {
             if key_is_current {
                 let now = jsonwebtoken::get_current_timestamp();
                 self.verified
-                    .insert(digest, verified, now, generation, || jwks.key_generation());
+                    .insert(token, verified, now, generation, || jwks.key_generation());
             }
         }
         Ok(principal)
