@@ -9,6 +9,8 @@ use axum::http::header::{
     X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use sqlx::SqlitePool;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -26,6 +28,18 @@ use crate::store;
 
 /// Largest request body accepted (the API takes small JSON documents).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Request headers (names + values of all of them) may take this many bytes besides the bearer
+/// token: 16 KiB, ample for a browser's cookies, user agent and accept headers.
+const HEADER_BYTES_BESIDES_TOKEN: usize = 16 * 1024;
+
+/// The request-header limit: `max_token_bytes` (default 16 KiB) + [`HEADER_BYTES_BESIDES_TOKEN`],
+/// i.e. 32 KiB by default. Larger headers are answered 431 before any route, extractor or token
+/// check runs. (Below this, hyper itself stops reading a request head at its ~400 KB buffer and
+/// at 100 header lines.)
+pub fn max_header_bytes(settings: &Settings) -> usize {
+    settings.max_token_bytes + HEADER_BYTES_BESIDES_TOKEN
+}
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -151,6 +165,10 @@ pub fn app(state: AppState) -> Router {
         .route("/index.html", get(spa::index))
         .fallback_service(static_files)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            max_header_bytes(state.settings()),
+            limit_header_bytes,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             CONTENT_SECURITY_POLICY,
             csp,
@@ -180,6 +198,23 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Refuses a request whose headers exceed `limit` bytes with 431, before anything reads them.
+async fn limit_header_bytes(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    request: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > limit {
+        return Error::HeadersTooLarge { limit }.into_response();
+    }
+    next.run(request).await
+}
+
 async fn api_not_found() -> Error {
     Error::NotFound("no such API endpoint")
 }
@@ -191,3 +226,7 @@ async fn api_method_not_allowed() -> Error {
 #[cfg(test)]
 #[path = "app_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "app_fault_tests.rs"]
+mod fault_tests;

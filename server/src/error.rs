@@ -54,10 +54,51 @@ pub enum Error {
     Settings(#[from] SettingsError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// Another connection holds SQLite's write lock beyond the busy timeout, or no pooled
+    /// connection was free in time: nothing was written (the transaction rolled back); try again.
+    #[error("the database is busy; nothing was written, try again")]
+    Busy { retry_after: Duration },
+    /// The request's headers are larger than the server reads (see `app::max_header_bytes`).
+    #[error("request headers are larger than {limit} bytes")]
+    HeadersTooLarge { limit: usize },
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("{0}")]
     Internal(String),
+}
+
+/// How long a client should wait after a busy database before it retries.
+pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// SQLite's primary result codes for "another connection holds the lock" (`SQLITE_BUSY`,
+/// `SQLITE_LOCKED`); extended codes (e.g. 517 `SQLITE_BUSY_SNAPSHOT`) carry them in the low byte.
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+
+/// Whether `error` says the database was locked or the pool had no connection in time: a
+/// transient condition answered 503, not a server fault.
+pub fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        if is_busy(&error) {
+            tracing::warn!(%error, "database busy; request answered 503");
+            Error::Busy {
+                retry_after: BUSY_RETRY_AFTER,
+            }
+        } else {
+            Error::Database(error)
+        }
+    }
 }
 
 impl Error {
@@ -92,7 +133,8 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Error::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable { .. } | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -113,7 +155,8 @@ impl Error {
                 Unauthorized::InvalidRequest(_) => "invalid_request",
                 Unauthorized::InvalidToken(_) => "invalid_token",
             },
-            Error::KeysUnavailable { .. } => "temporarily_unavailable",
+            Error::KeysUnavailable { .. } | Error::Busy { .. } => "temporarily_unavailable",
+            Error::HeadersTooLarge { .. } => "request_header_fields_too_large",
             Error::NotFound(_) => "not_found",
             Error::MethodNotAllowed => "method_not_allowed",
             Error::BadRequest { .. } => "bad_request",
@@ -162,7 +205,7 @@ impl IntoResponse for Error {
             Error::Unauthorized { realm, reason } => {
                 headers.insert(WWW_AUTHENTICATE, challenge(realm, reason));
             }
-            Error::KeysUnavailable { retry_after } => {
+            Error::KeysUnavailable { retry_after } | Error::Busy { retry_after } => {
                 let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
                 headers.insert(RETRY_AFTER, HeaderValue::from(secs));
             }

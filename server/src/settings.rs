@@ -309,3 +309,7 @@ fn is_simple_name(s: &str) -> bool {
 #[cfg(test)]
 #[path = "settings_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "settings_fuzz_tests.rs"]
+mod fuzz_tests;

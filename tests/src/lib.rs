@@ -1,8 +1,10 @@
 //! Harness for the end-to-end tests: real dev IdP, in-process server, headless Chromium.
 
 pub mod app;
+pub mod broken_jwks;
 pub mod browser;
 pub mod checks;
+pub mod forged_flow;
 pub mod idp;
 
 use std::path::PathBuf;

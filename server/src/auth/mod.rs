@@ -7,6 +7,11 @@ pub mod principal;
 pub mod validate;
 pub mod verified_tokens;
 
+#[cfg(test)]
+pub(crate) mod fuzz_support;
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use jwks::{JwksCache, RefreshPolicy};
 pub use principal::Principal;
 pub use validate::Validator;

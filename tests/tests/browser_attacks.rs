@@ -1,0 +1,313 @@
+//! Attacks on the sign-in, end to end in headless Chromium against the dev IdP: a forged `state`,
+//! a replayed authorization code, an ID token with another `nonce`, and return-to routes that
+//! point off the app's origin. Each must end on the app's origin, anonymous (or signed in only
+//! where the flow was genuine), with an error screen that offers a sign-in and no loop.
+
+use std::time::{Duration, Instant};
+
+use e2e::TestResult;
+use e2e::app::Stack;
+use e2e::browser::{
+    Browser, PAGE_TIMEOUT, describe_page, is_present, login, screenshot, text_of, wait_for,
+    web_storage,
+};
+use e2e::forged_flow::{self, ChosenRequest, PendingRedirect};
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+const PENDING_KEY: &str = "org-browser.pending-redirect";
+/// The error screen a failed sign-in leaves on the landing page.
+const ERROR_PANEL: &str = "section.panel--error[role=alert]";
+/// How long to watch for a redirect loop after an attack.
+const SETTLE: Duration = Duration::from_secs(3);
+
+async fn stack() -> TestResult<Stack> {
+    let stack = Stack::start().await?;
+    stack.require_release_build()?;
+    Ok(stack)
+}
+
+fn password(stack: &Stack, username: &str) -> TestResult<String> {
+    Ok(stack
+        .idp
+        .realm()
+        .user(username)
+        .and_then(|user| user.password())
+        .ok_or(format!("{username} has a password in the realm file"))?
+        .to_owned())
+}
+
+/// Waits until the address bar is exactly `expected`.
+async fn wait_for_url(client: &Client, expected: &str) -> TestResult {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let url = client.current_url().await?;
+        if url.as_str() == expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the page stayed at {url}, expected {expected}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Opens the landing page (anonymous after the silent check), clicks "Log in" and, in the same
+/// script, reads the pending redirect record the app just stored, optionally setting its
+/// `return_to` first. The browser is then on its way to the IdP.
+async fn start_sign_in(
+    client: &Client,
+    stack: &Stack,
+    return_to: Option<&str>,
+) -> TestResult<PendingRedirect> {
+    client.goto(&stack.url("/")).await?;
+    wait_for(client, "[data-testid=log-in]").await?;
+    wait_for_url(client, &stack.url("/")).await?;
+    let script = r#"
+        const [key, returnTo] = arguments;
+        document.querySelector('[data-testid=log-in]').click();
+        const record = JSON.parse(sessionStorage.getItem(key));
+        if (record && returnTo !== null) {
+            record.return_to = returnTo;
+            sessionStorage.setItem(key, JSON.stringify(record));
+        }
+        return record;
+    "#;
+    let record = client
+        .execute(script, vec![json!(PENDING_KEY), json!(return_to)])
+        .await?;
+    Ok(serde_json::from_value(record)?)
+}
+
+/// Asserts the landing page shows the sign-in error containing `reason`, anonymous, with a way
+/// to sign in, nothing in web storage, and stays there (no redirect loop).
+async fn expect_refused(client: &Client, stack: &Stack, reason: &str, shot: &str) -> TestResult {
+    let panel = text_of(client, ERROR_PANEL).await?;
+    screenshot(client, shot).await?;
+    if !panel.contains(reason) {
+        return Err(format!("the error screen does not say {reason:?}: {panel}").into());
+    }
+    assert!(
+        panel.contains("Retry"),
+        "the error screen offers a retry: {panel}"
+    );
+    assert!(
+        is_present(client, "[data-testid=log-in]").await?,
+        "a Log in button"
+    );
+    assert!(
+        !is_present(client, "[data-testid=log-out]").await?,
+        "nobody signed in"
+    );
+    wait_for_url(client, &stack.url("/")).await?;
+    tokio::time::sleep(SETTLE).await;
+    let url = client.current_url().await?;
+    assert_eq!(url.as_str(), stack.url("/"), "still on the landing page");
+    let storage = web_storage(client).await?;
+    assert!(
+        storage.session.is_empty() && storage.local.is_empty(),
+        "nothing stored: {storage:?}"
+    );
+    assert!(!storage.contains_token_like(&[]), "{storage:?}");
+    Ok(())
+}
+
+/// The URL this document was loaded from (the callback with `code`, before the app cleaned it).
+async fn loaded_from(client: &Client) -> TestResult<String> {
+    let value = client
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].name",
+            Vec::new(),
+        )
+        .await?;
+    Ok(value.as_str().ok_or("no navigation entry")?.to_owned())
+}
+
+#[tokio::test]
+async fn a_forged_state_is_refused_and_nothing_is_stored() -> TestResult {
+    let stack = stack().await?;
+    Browser::run(|client| async move {
+        let pending = start_sign_in(&client, &stack, None).await?;
+        wait_for(&client, "input#username").await?;
+        stack.idp.reset_stats().await?;
+
+        // The browser returns with a code and a state that this tab never sent.
+        let forged = format!("/callback?code=forged-code&state=not-{}", pending.state);
+        client.goto(&stack.url(&forged)).await?;
+        expect_refused(&client, &stack, "state mismatch", "attack-forged-state").await?;
+        let stats = stack.idp.stats().await?;
+        assert_eq!(stats.token, 0, "the forged code was never redeemed");
+        assert_eq!(stats.auth, 0, "no new authorization request");
+
+        // Again, now that no sign-in is pending at all (the record was used up).
+        client.goto(&stack.url(&forged)).await?;
+        expect_refused(
+            &client,
+            &stack,
+            "No sign-in was in progress",
+            "attack-no-pending",
+        )
+        .await?;
+        assert_eq!(stack.idp.stats().await?.token, 0);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_replayed_code_shows_an_error_with_a_sign_in_not_a_loop() -> TestResult {
+    let stack = stack().await?;
+    let eline = password(&stack, "eline")?;
+    Browser::run(|client| async move {
+        let pending = start_sign_in(&client, &stack, None).await?;
+        login(&client, "eline", &eline).await?;
+        wait_for(&client, "[data-testid=log-out]").await?;
+        let callback = loaded_from(&client).await?;
+        assert!(
+            callback.starts_with(&stack.url("/callback?")) && callback.contains("code="),
+            "the callback URL: {callback}"
+        );
+
+        // Replay with the pending record put back, so the app redeems the code again: the IdP
+        // refuses a used code and the app shows that, once.
+        stack.idp.reset_stats().await?;
+        let record = serde_json::to_string(&pending)?;
+        client
+            .execute(
+                "sessionStorage.setItem(arguments[0], arguments[1])",
+                vec![json!(PENDING_KEY), json!(record)],
+            )
+            .await?;
+        client.goto(&callback).await?;
+        expect_refused(&client, &stack, "invalid_grant", "attack-replayed-code").await?;
+        let stats = stack.idp.stats().await?;
+        assert_eq!(stats.token, 1, "one refused redemption: {stats:?}");
+        assert_eq!(
+            stats.auth, 0,
+            "no authorization request (no loop): {stats:?}"
+        );
+
+        // Replay as is: no sign-in pending in this tab.
+        client.goto(&callback).await?;
+        expect_refused(
+            &client,
+            &stack,
+            "No sign-in was in progress",
+            "attack-replay-plain",
+        )
+        .await?;
+        let stats = stack.idp.stats().await?;
+        assert_eq!((stats.token, stats.auth), (1, 0), "{stats:?}");
+
+        // The way out: Retry signs in again (the IdP session is alive: no form).
+        client
+            .find(Locator::Css(&format!("{ERROR_PANEL} button")))
+            .await?
+            .click()
+            .await?;
+        wait_for(&client, "[data-testid=log-out]").await?;
+        assert_eq!(
+            stack.idp.stats().await?.auth,
+            1,
+            "one authorization request"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_id_token_with_another_nonce_is_refused() -> TestResult {
+    let stack = stack().await?;
+    Browser::run(|client| async move {
+        let pending = start_sign_in(&client, &stack, None).await?;
+        wait_for(&client, "input#username").await?;
+        let nonce = pending
+            .nonce
+            .clone()
+            .ok_or("a sign-in record has a nonce")?;
+        let verifier = pending.pkce_verifier.clone().ok_or("and a PKCE verifier")?;
+
+        // The attacker runs the flow with the tab's state and verifier but their own nonce.
+        let request = ChosenRequest {
+            client_id: stack.settings.keycloak_mo_client.clone(),
+            redirect_uri: stack.url("/callback"),
+            state: pending.state.clone(),
+            nonce: format!("attacker-{nonce}"),
+            pkce_verifier: verifier,
+        };
+        let callback = forged_flow::authorize(&stack.idp, "bruce", &request).await?;
+        stack.idp.reset_stats().await?;
+        client.goto(callback.as_str()).await?;
+        expect_refused(&client, &stack, "nonce", "attack-wrong-nonce").await?;
+        let stats = stack.idp.stats().await?;
+        assert_eq!(
+            stats.token, 1,
+            "the code was redeemed, then the ID token refused"
+        );
+        assert_eq!(stats.auth, 0);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn return_to_routes_off_the_origin_are_never_followed() -> TestResult {
+    let stack = stack().await?;
+    let eline = password(&stack, "eline")?;
+    Browser::run(|client| async move {
+        // Paths that a browser could read as another host: the silent check comes back to "/".
+        // A percent-encoded one is an ordinary path of this origin ("page not found").
+        for (path, lands_on) in [
+            ("//evil.example/", "/"),
+            ("/\\evil.example/x", "/"),
+            ("/%2F%2Fevil.example/", "/%2F%2Fevil.example/"),
+        ] {
+            client.goto(&stack.url(path)).await?;
+            if let Err(e) = wait_for_url(&client, &stack.url(lands_on)).await {
+                return Err(format!("{path}: {e}\n{}", describe_page(&client).await).into());
+            }
+            wait_for(&client, "[data-testid=header-log-in]").await?;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let url = client.current_url().await?;
+            assert_eq!(
+                url.as_str(),
+                stack.url(lands_on),
+                "{path}: stayed on the app"
+            );
+        }
+
+        // A pending record whose return-to was changed to another origin after it was stored.
+        // Each round signs out at the end, so each signs in through the form.
+        for evil in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example/",
+        ] {
+            if let Err(e) = tampered_round(&client, &stack, evil, &eline).await {
+                return Err(format!("{evil}: {e}\n{}", describe_page(&client).await).into());
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Signs in with the pending record's return-to set to `evil`; the app must land on its own
+/// origin, signed in; then signs out.
+async fn tampered_round(client: &Client, stack: &Stack, evil: &str, password: &str) -> TestResult {
+    start_sign_in(client, stack, Some(evil)).await?;
+    login(client, "eline", password).await?;
+    wait_for(client, "[data-testid=log-out]").await?;
+    wait_for_url(client, &stack.url("/")).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let url = client.current_url().await?;
+    assert_eq!(url.as_str(), stack.url("/"), "{evil}: stayed on the app");
+    screenshot(client, "attack-return-to").await?;
+    client
+        .find(Locator::Css("[data-testid=log-out]"))
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "[data-testid=log-in]").await
+}
