@@ -18,11 +18,16 @@ use crate::{
         http::FetchClient,
     },
     components::{
-        account_menu::AccountMenu, error_panel::ErrorPanel, loading::Loading, protected::Protected,
+        account_menu::{AccountMenu, MainNav},
+        error_panel::ErrorPanel,
+        loading::Loading,
+        notices::{NoticeRegion, Notices},
+        protected::Protected,
+        session_expiry::SessionExpiryNotice,
         session_notice::SessionEndedNotice,
     },
     config::{self, KeycloakJson},
-    pages::{landing::Landing, me::MePage, not_found::NotFound},
+    pages::{landing::Landing, me::MePage, not_found::NotFound, unit::UnitPage, units::UnitsPage},
 };
 
 /// The product name shown in the header (and in `index.html`'s `<title>`).
@@ -72,6 +77,7 @@ fn SessionRoot(config: KeycloakJson, on_load: OnLoad) -> impl IntoView {
     provide_context(config);
     provide_context(ApiClient::new(session.clone()));
     provide_context(session.clone());
+    provide_context(Notices::new());
 
     let started = ArcRwSignal::new(None::<Started>);
     {
@@ -106,6 +112,14 @@ fn RoutedApp() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=Landing />
                     <Route
+                        path=path!("/units")
+                        view=|| view! { <Protected><UnitsPage /></Protected> }
+                    />
+                    <Route
+                        path=path!("/units/:uuid")
+                        view=|| view! { <Protected><UnitPage /></Protected> }
+                    />
+                    <Route
                         path=path!("/me")
                         view=|| view! { <Protected><MePage /></Protected> }
                     />
@@ -138,12 +152,13 @@ fn Layout(#[prop(optional)] routed: bool, children: Children) -> impl IntoView {
                     <img class="brand__mark" src="/logo.svg" alt="" width="28" height="28" />
                     {APP_NAME}
                 </a>
-                {routed.then(|| view! { <AccountMenu /> })}
+                {routed.then(|| view! { <MainNav /> <AccountMenu /> })}
             </div>
         </header>
-        {routed.then(|| view! { <SessionEndedNotice /> })}
+        {routed.then(|| view! { <SessionEndedNotice /> <SessionExpiryNotice /> })}
         <main id="main" class="app-main" tabindex="-1" node_ref=main>
             {children()}
         </main>
+        {routed.then(|| view! { <NoticeRegion /> })}
     }
 }

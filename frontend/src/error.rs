@@ -46,8 +46,12 @@ pub enum Error {
     NotFound,
     #[error("This conflicts with the current state: {0}")]
     Conflict(String),
-    #[error("The server could not process this request: {0}")]
-    Unprocessable(String),
+    /// 422: the input was refused; `field` names the input at fault when the server said.
+    #[error("The server could not process this request: {description}")]
+    Unprocessable {
+        description: String,
+        field: Option<String>,
+    },
     #[error("The network request failed ({0}).")]
     Network(String),
     #[error("The server's answer could not be read ({0}).")]

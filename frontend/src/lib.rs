@@ -5,4 +5,5 @@ pub mod auth;
 pub mod components;
 pub mod config;
 pub mod error;
+pub mod org;
 pub mod pages;

@@ -104,8 +104,14 @@ async fn api_errors_are_typed() {
             Error::Conflict("changed meanwhile".into()),
         ),
         (
-            Canned::Json(422, reason("name is empty")),
-            Error::Unprocessable("name is empty".into()),
+            Canned::Json(
+                422,
+                json!({ "error": "validation_failed", "description": "name is empty", "field": "name" }),
+            ),
+            Error::Unprocessable {
+                description: "name is empty".into(),
+                field: Some("name".into()),
+            },
         ),
         (Canned::Json(503, reason("later")), Error::Status(503)),
         (

@@ -74,6 +74,7 @@ async fn clock_skew_is_taken_from_iat_at_receipt() {
         refresh_token: Some("refresh-1".into()),
         id_token: None,
         expires_in_seconds: Some(300),
+        refresh_expires_in_seconds: None,
     });
     assert_eq!(
         h.session.refresh_due_in_ms(),

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod checks;
 pub mod forged_flow;
 pub mod idp;
+pub mod ui;
 
 use std::path::PathBuf;
 

@@ -34,6 +34,30 @@ impl ApiClient {
         path: &str,
         json_body: Option<&B>,
     ) -> Result<T, Error> {
+        parse(self.exchange(method, path, json_body).await?)
+    }
+
+    /// Any method with an optional JSON body, for answers without a body (e.g. 204).
+    pub async fn request_no_content<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        json_body: Option<&B>,
+    ) -> Result<(), Error> {
+        let response = self.exchange(method, path, json_body).await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            parse::<()>(response)
+        }
+    }
+
+    async fn exchange<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        json_body: Option<&B>,
+    ) -> Result<HttpResponse, Error> {
         let body = json_body
             .map(serde_json::to_vec)
             .transpose()
@@ -44,7 +68,7 @@ impl ApiClient {
             let token = self.session.replace_rejected_token(&token).await?;
             response = self.send(&method, path, body.as_deref(), &token).await?;
         }
-        parse(response)
+        Ok(response)
     }
 
     async fn send(
@@ -93,22 +117,25 @@ fn parse<T: DeserializeOwned>(response: HttpResponse) -> Result<T, Error> {
         return serde_json::from_slice(response.body())
             .map_err(|err| Error::InvalidResponse(err.to_string()));
     }
+    let body = serde_json::from_slice::<ErrorBody>(response.body()).ok();
+    let field = body.as_ref().and_then(|body| body.field.clone());
     let reason = || {
-        serde_json::from_slice::<ErrorBody>(response.body())
-            .map(|body| body.description)
-            .unwrap_or_else(|_| {
-                status
-                    .canonical_reason()
-                    .unwrap_or("no reason given")
-                    .into()
-            })
+        body.map(|body| body.description).unwrap_or_else(|| {
+            status
+                .canonical_reason()
+                .unwrap_or("no reason given")
+                .into()
+        })
     };
     Err(match status {
         StatusCode::UNAUTHORIZED => Error::Unauthorized,
         StatusCode::FORBIDDEN => Error::Forbidden(reason()),
         StatusCode::NOT_FOUND => Error::NotFound,
         StatusCode::CONFLICT => Error::Conflict(reason()),
-        StatusCode::UNPROCESSABLE_ENTITY => Error::Unprocessable(reason()),
+        StatusCode::UNPROCESSABLE_ENTITY => Error::Unprocessable {
+            description: reason(),
+            field,
+        },
         other => Error::Status(other.as_u16()),
     })
 }

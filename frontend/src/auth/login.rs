@@ -29,10 +29,14 @@ pub const SCOPES: [&str; 3] = ["openid", "profile", "email"];
 /// RFC 7636's recommendation for the verifier).
 pub const RANDOM_BYTES: usize = 32;
 
-/// The OpenID Connect member of a token response that plain OAuth 2.0 does not know.
+/// Members of a token response that plain OAuth 2.0 does not know: OpenID Connect's `id_token`
+/// and Keycloak's `refresh_expires_in` (seconds until the refresh token, and so the session, can
+/// no longer be used; 0 or absent = not known).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IdTokenField {
     pub id_token: Option<String>,
+    #[serde(default)]
+    pub refresh_expires_in: Option<u64>,
 }
 impl ExtraTokenFields for IdTokenField {}
 
@@ -57,6 +61,8 @@ pub struct TokenSet {
     pub refresh_token: Option<String>,
     pub id_token: Option<String>,
     pub expires_in_seconds: Option<u64>,
+    /// Keycloak's `refresh_expires_in`: how long the refresh token lasts (None when not sent or 0).
+    pub refresh_expires_in_seconds: Option<u64>,
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -200,6 +206,10 @@ fn token_set(response: &OidcTokenResponse) -> TokenSet {
         refresh_token: response.refresh_token().map(|token| token.secret().clone()),
         id_token: response.extra_fields().id_token.clone(),
         expires_in_seconds: response.expires_in().map(|lifetime| lifetime.as_secs()),
+        refresh_expires_in_seconds: response
+            .extra_fields()
+            .refresh_expires_in
+            .filter(|seconds| *seconds > 0),
     }
 }
 

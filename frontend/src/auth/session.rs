@@ -106,6 +106,21 @@ impl Session {
             .map(|held| held.refresh_due_at_ms() - now)
     }
 
+    /// The browser's clock, in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> f64 {
+        self.0.clock.now_ms()
+    }
+
+    /// When the session can no longer be refreshed (the refresh token's end, from Keycloak's
+    /// `refresh_expires_in`), on the browser's clock; `None` when signed out or not known.
+    pub fn session_ends_at_ms(&self) -> Option<f64> {
+        self.0
+            .tokens
+            .borrow()
+            .as_ref()
+            .and_then(|held| held.session_ends_at_ms)
+    }
+
     /// Takes tokens from the token endpoint: signed in, refresh timer scheduled.
     pub fn accept(&self, set: TokenSet) {
         let held = HeldTokens::new(set, self.0.clock.now_ms());
@@ -219,7 +234,14 @@ impl Session {
                     .borrow()
                     .as_ref()
                     .and_then(|held| held.set.id_token.clone());
-                set.refresh_token.get_or_insert(used);
+                if set.refresh_token.is_none() {
+                    // The same refresh token stays in use, and so does its end.
+                    set.refresh_token = Some(used);
+                    let now = self.0.clock.now_ms();
+                    set.refresh_expires_in_seconds = self
+                        .session_ends_at_ms()
+                        .map(|ends| ((ends - now) / 1000.0).max(0.0) as u64);
+                }
                 if set.id_token.is_none() {
                     set.id_token = previous_id_token;
                 }

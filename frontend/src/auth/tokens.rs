@@ -25,6 +25,9 @@ pub(crate) struct HeldTokens {
     /// When the access token expires, on the browser's clock.
     pub expires_at_ms: f64,
     pub lifetime_ms: f64,
+    /// When the refresh token (and with it the session) can no longer be used, on the browser's
+    /// clock; `None` when the IdP did not say (`refresh_expires_in` absent or 0).
+    pub session_ends_at_ms: Option<f64>,
 }
 
 impl HeldTokens {
@@ -44,11 +47,15 @@ impl HeldTokens {
                 (now_ms + lifetime, lifetime)
             }
         };
+        let session_ends_at_ms = set
+            .refresh_expires_in_seconds
+            .map(|seconds| now_ms + seconds as f64 * 1000.0);
         Self {
             set,
             claims,
             expires_at_ms,
             lifetime_ms,
+            session_ends_at_ms,
         }
     }
 

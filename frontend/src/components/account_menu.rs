@@ -1,9 +1,33 @@
-//! The header's account area: who is signed in with a Log out button, or a Log in button.
+//! The header's account area: the app's sections, who is signed in with their role badge and a
+//! Log out button, or a Log in button.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::auth::{Session, SessionStatus, redirect_state};
+use crate::{
+    auth::{Session, SessionStatus, redirect_state},
+    org::rules::Role,
+};
+
+/// The app's sections, beside the brand; only for a signed-in user.
+#[component]
+pub fn MainNav() -> impl IntoView {
+    let status = use_context::<Session>().map(|session| session.status());
+    move || {
+        let signed_in = status
+            .as_ref()
+            .is_some_and(|status| matches!(status.get(), SessionStatus::SignedIn(_)));
+        signed_in.then(|| {
+            view! {
+                <nav class="main-nav" aria-label="Sections">
+                    <A href="/units" attr:class="main-nav__link" attr:data-testid="nav-units">
+                        "Organisation"
+                    </A>
+                </nav>
+            }
+        })
+    }
+}
 
 /// Renders nothing until the session exists (while `/keycloak.json` loads).
 #[component]
@@ -18,7 +42,7 @@ pub fn AccountMenu() -> impl IntoView {
         move |_| {
             // From the landing page, signing in leads to the account page.
             let return_to = match redirect_state::current_route() {
-                landing if landing == "/" => "/me".to_owned(),
+                landing if landing == "/" => "/units".to_owned(),
                 other => other,
             };
             if let Err(err) = session.sign_in(&return_to) {
@@ -36,10 +60,20 @@ pub fn AccountMenu() -> impl IntoView {
         <nav class="account" aria-label="Account">
             {move || match status.get() {
                 SessionStatus::SignedIn(user) => {
+                    let role = Role::of(&user.realm_roles);
                     view! {
-                        <A href="/me" attr:class="account__name" attr:data-testid="account-name">
-                            {user.display_name()}
-                        </A>
+                        <span class="account__who">
+                            <A href="/me" attr:class="account__name" attr:data-testid="account-name">
+                                {user.display_name()}
+                            </A>
+                            <span
+                                class=format!("role-badge role-badge--{}", role.label())
+                                data-testid="header-role"
+                                title=role.explanation()
+                            >
+                                {role.label()}
+                            </span>
+                        </span>
                         <button
                             type="button"
                             class="button button--header"

@@ -3,5 +3,8 @@
 pub mod account_menu;
 pub mod error_panel;
 pub mod loading;
+pub mod notices;
 pub mod protected;
+pub mod session_expiry;
 pub mod session_notice;
+pub mod timing;

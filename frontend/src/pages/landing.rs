@@ -10,6 +10,9 @@ use crate::{
     config::{self, KeycloakJson},
 };
 
+/// Where signing in from the landing page leads.
+pub const START_ROUTE: &str = "/units";
+
 /// The start page anyone can see before signing in. Inside the app it uses the session's
 /// settings and offers to sign in; mounted alone it loads `/keycloak.json` itself.
 #[component]
@@ -64,6 +67,11 @@ fn Hero() -> impl IntoView {
                 "who owns each unit, and what you may change. You sign in with your "
                 "organisation's Keycloak account."
             </p>
+            <ul class="hero__points">
+                <li>"Find any unit by name in the organisation tree."</li>
+                <li>"See at a glance which units you own, directly or through a unit above."</li>
+                <li>"Rename, move, create and delete units, and manage owners, where your role allows."</li>
+            </ul>
         </section>
     }
 }
@@ -74,7 +82,7 @@ fn SignInActions(session: Session) -> impl IntoView {
     let status = session.status();
     let failure = RwSignal::new(None::<String>);
     let log_in = move |_| {
-        if let Err(err) = session.sign_in("/me") {
+        if let Err(err) = session.sign_in(START_ROUTE) {
             failure.set(Some(err.to_string()));
         }
     };
@@ -84,9 +92,14 @@ fn SignInActions(session: Session) -> impl IntoView {
             {move || match status.get() {
                 SessionStatus::SignedIn(user) => view! {
                     <p>"You are signed in as " <strong>{user.display_name()}</strong> "."</p>
-                    <A href="/me" attr:class="button button--primary" attr:data-testid="go-to-account">
-                        "Go to your account"
-                    </A>
+                    <div class="actions">
+                        <A href=START_ROUTE attr:class="button button--primary" attr:data-testid="go-to-units">
+                            "Open the organisation"
+                        </A>
+                        <A href="/me" attr:class="button" attr:data-testid="go-to-account">
+                            "Your account"
+                        </A>
+                    </div>
                 }
                 .into_any(),
                 _ => view! {
@@ -121,7 +134,7 @@ fn SignInNotice(session: Session) -> impl IntoView {
                     message=err.to_string()
                     on_retry=move || {
                         notice.set(None);
-                        if let Err(err) = session.sign_in("/me") {
+                        if let Err(err) = session.sign_in(START_ROUTE) {
                             notice.set(Some(err));
                         }
                     }

@@ -6,46 +6,8 @@ use leptos::prelude::*;
 use crate::{
     auth::ApiClient,
     components::{error_panel::ErrorPanel, loading::Loading},
+    org::{client::ME_PATH, rules::Role},
 };
-
-/// The API path this page reads.
-pub const ME_PATH: &str = "/api/v1/me";
-
-/// What the user may do, from the server's view of their realm roles (OS2mo's RBAC roles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoleBadge {
-    Admin,
-    Owner,
-    ReadOnly,
-}
-
-impl RoleBadge {
-    pub fn of(roles: &[String]) -> Self {
-        if roles.iter().any(|role| role == "admin") {
-            Self::Admin
-        } else if roles.iter().any(|role| role == "owner") {
-            Self::Owner
-        } else {
-            Self::ReadOnly
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Owner => "owner",
-            Self::ReadOnly => "read-only",
-        }
-    }
-
-    fn explanation(self) -> &'static str {
-        match self {
-            Self::Admin => "You may change every organisation unit.",
-            Self::Owner => "You may change the organisation units you own.",
-            Self::ReadOnly => "You may look at everything and change nothing.",
-        }
-    }
-}
 
 /// The protected account page.
 #[component]
@@ -97,7 +59,7 @@ pub fn MePage() -> impl IntoView {
 
 #[component]
 fn AccountDetails(me: Me) -> impl IntoView {
-    let badge = RoleBadge::of(&me.roles);
+    let badge = Role::of(&me.roles);
     let checked_at = js_sys::Date::new_0()
         .to_locale_time_string("en-GB")
         .as_string()

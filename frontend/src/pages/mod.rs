@@ -3,3 +3,5 @@
 pub mod landing;
 pub mod me;
 pub mod not_found;
+pub mod unit;
+pub mod units;

@@ -56,6 +56,7 @@ impl Harness {
             refresh_token: Some("refresh-1".into()),
             id_token: Some("id-token-1".into()),
             expires_in_seconds: Some(lifetime_s as u64),
+            refresh_expires_in_seconds: None,
         });
         token
     }

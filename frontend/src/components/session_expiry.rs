@@ -1,0 +1,71 @@
+//! The notice in the last minute before the session can no longer be refreshed, offering to sign
+//! in again and come back to the same page.
+
+use leptos::prelude::*;
+
+use super::timing::{clock_time, ticking_now};
+use crate::auth::{Session, SessionStatus, redirect_state};
+
+/// How long before the session's end the notice appears.
+pub const WARN_BEFORE_MS: f64 = 60_000.0;
+/// How often the notice re-checks the time.
+pub const CHECK_EVERY_MS: f64 = 1_000.0;
+
+/// When the session ends if that is within [`WARN_BEFORE_MS`] of `now_ms`.
+pub fn ending_soon(ends_at_ms: Option<f64>, now_ms: f64) -> Option<f64> {
+    ends_at_ms.filter(|ends| ends - now_ms <= WARN_BEFORE_MS)
+}
+
+/// Visible only while signed in and within the last minute of the session.
+#[component]
+pub fn SessionExpiryNotice() -> impl IntoView {
+    let Some(session) = use_context::<Session>() else {
+        return ().into_any();
+    };
+    let now = ticking_now(CHECK_EVERY_MS);
+    let status = session.status();
+    let failure = RwSignal::new(None::<String>);
+    let ends = {
+        let session = session.clone();
+        move || {
+            let signed_in = matches!(status.get(), SessionStatus::SignedIn(_));
+            signed_in
+                .then(|| ending_soon(session.session_ends_at_ms(), now.get()))
+                .flatten()
+        }
+    };
+    let sign_in_again = move |_| {
+        if let Err(err) = session.sign_in(&redirect_state::current_route()) {
+            failure.set(Some(err.to_string()));
+        }
+    };
+    view! {
+        {move || {
+            ends()
+                .map(|ends_at| {
+                    // Whole seconds (an integer keeps float formatting out of the bundle).
+                    let left = ((ends_at - now.get()) / 1000.0).max(0.0).round() as i64;
+                    view! {
+                        <section class="notice notice--warning" role="alert" data-testid="session-ending">
+                            <div class="notice__inner">
+                                <p>
+                                    <strong>"Your session ends at " {clock_time(ends_at)} "."</strong>
+                                    {format!(" About {left} s left; after that your changes cannot be saved. ")}
+                                    "Sign in again to continue on this page."
+                                </p>
+                                <button
+                                    type="button"
+                                    class="button button--primary"
+                                    on:click=sign_in_again.clone()
+                                >
+                                    "Sign in again"
+                                </button>
+                                {move || failure.get().map(|message| view! { <p>{message}</p> })}
+                            </div>
+                        </section>
+                    }
+                })
+        }}
+    }
+    .into_any()
+}

@@ -1,0 +1,344 @@
+//! The unit page's sections: sub-units (and creating one), owners (adding and removing), and the
+//! unit's own changes (rename, move, delete). A refused control is disabled with its reason beside it.
+
+use leptos::{html, prelude::*};
+use leptos_router::components::A;
+
+use super::{
+    Loaded, Page, actions,
+    form::{ActionForm, Choice, Field, FormProblem, FormState},
+};
+use crate::{
+    org::rules::{self, Action, TOP_LEVEL_REASON},
+    pages::units::unit_href,
+};
+
+/// Value of the "top level" choice in the move form.
+pub const TOP_LEVEL_CHOICE: &str = "top-level";
+
+/// A button that opens a form, disabled with the reason shown when the action is refused.
+#[component]
+fn ControlButton(
+    id: &'static str,
+    label: &'static str,
+    refused: Option<String>,
+    node_ref: NodeRef<html::Button>,
+    state: FormState,
+    on_open: Callback<()>,
+    #[prop(optional)] danger: bool,
+) -> impl IntoView {
+    let reason_id = format!("{id}-reason");
+    let described_by = refused.as_ref().map(|_| reason_id.clone());
+    view! {
+        <div class="control">
+            <button
+                type="button"
+                class="button"
+                class:button--danger=danger
+                data-testid=format!("{id}-open")
+                node_ref=node_ref
+                disabled=refused.is_some()
+                aria-describedby=described_by
+                aria-expanded=move || state.open.get().to_string()
+                on:click=move |_| on_open.run(())
+            >
+                {label}
+            </button>
+            {refused.map(|reason| view! { <p id=reason_id class="reason" data-testid=format!("{id}-reason")>{reason}</p> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn ChildrenSection(loaded: Loaded, page: Page) -> impl IntoView {
+    let unit = loaded.unit.clone();
+    let children = loaded.tree.children(unit.uuid).to_vec();
+    let refused = rules::refusal(Action::CreateChild, &unit.permissions, &loaded.org.me);
+    let opener = NodeRef::<html::Button>::new();
+    let state = page.create;
+    view! {
+        <section class="card" aria-labelledby="children-title">
+            <h2 id="children-title" class="card__title">"Sub-units"</h2>
+            {if children.is_empty() {
+                view! { <p class="empty" data-testid="no-children">"No sub-units."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="link-list" data-testid="children">
+                        {children
+                            .into_iter()
+                            .filter_map(|child| loaded.tree.get(child).cloned())
+                            .map(|child| view! { <li><A href=unit_href(child.uuid)>{child.name}</A></li> })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+            <ControlButton
+                id="create"
+                label="Add a sub-unit"
+                refused
+                node_ref=opener
+                state
+                on_open=Callback::new(move |()| state.open_with(String::new()))
+            />
+            {move || {
+                state.open.get().then(|| {
+                    view! {
+                        <ActionForm
+                            state
+                            id="create"
+                            label="Name of the new sub-unit"
+                            submit_label="Create"
+                            field=Field::Text
+                            on_submit=Callback::new(move |name| actions::create(page, name))
+                            on_reload=Callback::new(move |()| page.reload())
+                            return_focus=opener
+                        />
+                    }
+                })
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn OwnersSection(loaded: Loaded, page: Page) -> impl IntoView {
+    let unit = loaded.unit.clone();
+    let refused = rules::refusal(Action::ManageOwners, &unit.permissions, &loaded.org.me);
+    let may_manage = refused.is_none();
+    let opener = NodeRef::<html::Button>::new();
+    let state = page.add_owner;
+    let owners: Vec<(uuid::Uuid, String)> = unit
+        .owners
+        .iter()
+        .map(|person| (*person, loaded.org.person_name(*person)))
+        .collect();
+    let candidates: Vec<Choice> = std::iter::once(Choice {
+        value: String::new(),
+        label: "Choose a person…".into(),
+        disabled: false,
+    })
+    .chain(
+        loaded
+            .org
+            .employees
+            .iter()
+            .filter(|employee| !unit.owners.contains(&employee.uuid))
+            .map(|employee| Choice {
+                value: employee.uuid.to_string(),
+                label: format!("{} ({})", employee.name, employee.username),
+                disabled: false,
+            }),
+    )
+    .collect();
+    let inherited = loaded
+        .tree
+        .ancestors(unit.uuid)
+        .into_iter()
+        .any(|ancestor| {
+            loaded
+                .tree
+                .get(ancestor)
+                .is_some_and(|u| !u.owners.is_empty())
+        });
+    view! {
+        <section class="card" aria-labelledby="owners-title">
+            <h2 id="owners-title" class="card__title">"Owners"</h2>
+            {if owners.is_empty() {
+                view! {
+                    <p class="empty" data-testid="no-owners">
+                        "No owners of its own."
+                        {inherited.then_some(" Owners of the units above it own it too.")}
+                    </p>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <ul class="owner-list" data-testid="owners">
+                        {owners
+                            .into_iter()
+                            .map(|(person, name)| {
+                                let label = format!("Remove {name} as owner");
+                                let removed = name.clone();
+                                view! {
+                                    <li class="owner-list__item">
+                                        <span data-testid="owner-name">{name}</span>
+                                        <button
+                                            type="button"
+                                            class="button button--small"
+                                            data-testid="remove-owner"
+                                            aria-label=label
+                                            disabled=!may_manage
+                                            on:click=move |_| actions::remove_owner(page, person, removed.clone())
+                                        >
+                                            "Remove"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+            {move || {
+                page.remove_owner_error.get().map(|error| {
+                    let state = FormState::new();
+                    state.error.set(Some(error));
+                    view! { <FormProblem state id="remove-owner" on_reload=Callback::new(move |()| page.reload()) /> }
+                })
+            }}
+            <ControlButton
+                id="add-owner"
+                label="Add an owner"
+                refused
+                node_ref=opener
+                state
+                on_open=Callback::new(move |()| state.open_with(String::new()))
+            />
+            {move || {
+                let candidates = candidates.clone();
+                state.open.get().then(move || {
+                    view! {
+                        <ActionForm
+                            state
+                            id="add-owner"
+                            label="Person"
+                            submit_label="Add owner"
+                            field=Field::Choices(candidates)
+                            on_submit=Callback::new(move |person| actions::add_owner(page, person))
+                            on_reload=Callback::new(move |()| page.reload())
+                            return_focus=opener
+                        />
+                    }
+                })
+            }}
+        </section>
+    }
+}
+
+/// Rename, move and delete.
+#[component]
+pub fn ControlsSection(loaded: Loaded, page: Page) -> impl IntoView {
+    let unit = loaded.unit.clone();
+    let me = &loaded.org.me;
+    let rename_refused = rules::refusal(Action::Rename, &unit.permissions, me);
+    let move_refused = rules::refusal(Action::Move, &unit.permissions, me);
+    let children = loaded.tree.children(unit.uuid).len();
+    let delete_refused = rules::refusal(Action::Delete, &unit.permissions, me).or_else(|| {
+        (children > 0).then(|| {
+            format!("It has {children} sub-unit(s); move or delete them first (the server refuses to delete a unit with sub-units).")
+        })
+    });
+    let (rename_opener, move_opener, delete_opener) = (
+        NodeRef::<html::Button>::new(),
+        NodeRef::<html::Button>::new(),
+        NodeRef::<html::Button>::new(),
+    );
+    let name = unit.name.clone();
+    let current_parent = unit
+        .parent
+        .map_or_else(|| TOP_LEVEL_CHOICE.to_owned(), |p| p.to_string());
+    let top_level_allowed = rules::may_make_top_level(me);
+    let targets: Vec<Choice> = std::iter::once(Choice {
+        value: TOP_LEVEL_CHOICE.into(),
+        label: if top_level_allowed {
+            "Top level (no parent)".into()
+        } else {
+            "Top level (admins only)".into()
+        },
+        disabled: !top_level_allowed,
+    })
+    .chain(
+        loaded
+            .tree
+            .move_targets(unit.uuid)
+            .into_iter()
+            .filter_map(|(target, depth)| {
+                let candidate = loaded.tree.get(target)?;
+                let current = unit.parent == Some(target);
+                Some(Choice {
+                    value: target.to_string(),
+                    label: format!(
+                        "{}{}{}",
+                        "\u{a0}\u{a0}\u{a0}".repeat(depth),
+                        candidate.name,
+                        if current { " (current)" } else { "" }
+                    ),
+                    disabled: !candidate.permissions.create_child,
+                })
+            }),
+    )
+    .collect();
+    let move_hint = if top_level_allowed {
+        None
+    } else {
+        Some(format!(
+            "{TOP_LEVEL_REASON} {}",
+            rules::NOT_OWNED_TARGET_REASON
+        ))
+    };
+    let (rename, move_to, delete) = (page.rename, page.move_to, page.delete);
+    view! {
+        <section class="card" aria-labelledby="changes-title">
+            <h2 id="changes-title" class="card__title">"Change this unit"</h2>
+            <div class="controls">
+                <ControlButton
+                    id="rename"
+                    label="Rename"
+                    refused=rename_refused
+                    node_ref=rename_opener
+                    state=rename
+                    on_open=Callback::new(move |()| rename.open_with(name.clone()))
+                />
+                <ControlButton
+                    id="move"
+                    label="Move"
+                    refused=move_refused
+                    node_ref=move_opener
+                    state=move_to
+                    on_open=Callback::new(move |()| move_to.open_with(current_parent.clone()))
+                />
+                <ControlButton
+                    id="delete"
+                    label="Delete"
+                    refused=delete_refused
+                    node_ref=delete_opener
+                    state=delete
+                    danger=true
+                    on_open=Callback::new(move |()| delete.open_with(String::new()))
+                />
+            </div>
+            {move || rename.open.get().then(|| view! {
+                <ActionForm
+                    state=rename
+                    id="rename"
+                    label="New name"
+                    submit_label="Save name"
+                    field=Field::Text
+                    on_submit=Callback::new(move |name| actions::rename(page, name))
+                    on_reload=Callback::new(move |()| page.reload())
+                    return_focus=rename_opener
+                />
+            })}
+            {move || {
+                let targets = targets.clone();
+                let move_hint = move_hint.clone();
+                move_to.open.get().then(move || view! {
+                    <ActionForm
+                        state=move_to
+                        id="move"
+                        label="New parent"
+                        submit_label="Move here"
+                        field=Field::Choices(targets)
+                        hint=move_hint
+                        on_submit=Callback::new(move |target| actions::move_to(page, target))
+                        on_reload=Callback::new(move |()| page.reload())
+                        return_focus=move_opener
+                    />
+                })
+            }}
+            {move || delete.open.get().then(|| view! { <actions::DeleteConfirm page opener=delete_opener /> })}
+        </section>
+    }
+}

@@ -1,0 +1,331 @@
+//! Browser tests of the organisation logic: the tree and its name filter (ancestors kept),
+//! ownership badges (direct and via an ancestor), move targets (never the unit's own subtree),
+//! unit-name validation, refusal reasons, where server errors land in a form, a stale save that
+//! keeps the typed input through Reload, and the session-end time from `refresh_expires_in`.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use std::{cell::Cell, rc::Rc};
+
+use api::{MAX_UNIT_NAME_CHARS, Me, OrgUnit, Permissions};
+use frontend::{
+    components::session_expiry::{WARN_BEFORE_MS, ending_soon},
+    error::Error,
+    org::{
+        rules::{self, Action, READ_ONLY_REASON, Role, validate_unit_name},
+        tree::{OrgTree, Ownership},
+    },
+    pages::unit::form::{ActionForm, Field, FormError, FormState},
+};
+use leptos::{html, mount::mount_to, prelude::*};
+use serde_json::json;
+use support::{
+    Canned, access_token,
+    harness::{TOKEN_URL, harness},
+    settle,
+};
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ELINE: Uuid = Uuid::from_u128(0xE1);
+
+fn unit(id: u128, name: &str, parent: Option<u128>, owners: &[Uuid]) -> OrgUnit {
+    OrgUnit {
+        uuid: Uuid::from_u128(id),
+        name: name.into(),
+        parent: parent.map(Uuid::from_u128),
+        owners: owners.to_vec(),
+        version: 1,
+        permissions: Permissions::default(),
+        path: None,
+    }
+}
+
+/// Kommune (1) ─ Social (2, owned by eline) ─ Ældre (3) ─ Hjemmepleje Nord (4)
+///             └ Teknik (5) ─ Hjemmepleje Vest (6)
+fn demo() -> OrgTree {
+    OrgTree::new(vec![
+        unit(4, "Hjemmepleje Nord", Some(3), &[]),
+        unit(1, "Kommune", None, &[]),
+        unit(5, "Teknik", Some(1), &[]),
+        unit(2, "Social", Some(1), &[ELINE]),
+        unit(3, "Ældre", Some(2), &[]),
+        unit(6, "Hjemmepleje Vest", Some(5), &[]),
+    ])
+}
+
+fn ids(list: &[u128]) -> std::collections::HashSet<Uuid> {
+    list.iter().map(|id| Uuid::from_u128(*id)).collect()
+}
+
+#[wasm_bindgen_test]
+fn the_tree_orders_children_by_name_and_walks_ancestors() {
+    let tree = demo();
+    assert_eq!(tree.roots(), [Uuid::from_u128(1)]);
+    assert_eq!(
+        tree.children(Uuid::from_u128(1)),
+        [Uuid::from_u128(2), Uuid::from_u128(5)]
+    );
+    assert_eq!(
+        tree.ancestors(Uuid::from_u128(4)),
+        [1, 2, 3].map(Uuid::from_u128)
+    );
+    let order: Vec<(u128, usize)> = tree
+        .depth_first()
+        .into_iter()
+        .map(|(u, depth)| (u.as_u128(), depth))
+        .collect();
+    assert_eq!(order, [(1, 0), (2, 1), (3, 2), (4, 3), (5, 1), (6, 2)]);
+}
+
+#[wasm_bindgen_test]
+fn the_filter_keeps_the_ancestors_of_every_match() {
+    let tree = demo();
+    assert_eq!(tree.filter("   "), None, "a blank filter shows everything");
+    let result = tree.filter(" HJEMMEPLEJE ").expect("a filter");
+    assert_eq!(result.matches, ids(&[4, 6]));
+    assert_eq!(result.visible, ids(&[1, 2, 3, 4, 5, 6]));
+    let result = tree.filter("nord").expect("a filter");
+    assert_eq!(
+        result.visible,
+        ids(&[1, 2, 3, 4]),
+        "Teknik is not on the way"
+    );
+    assert!(
+        tree.filter("no such unit")
+            .expect("a filter")
+            .matches
+            .is_empty()
+    );
+}
+
+#[wasm_bindgen_test]
+fn ownership_is_direct_or_through_the_nearest_owned_ancestor() {
+    let tree = demo();
+    assert_eq!(
+        tree.ownership(Uuid::from_u128(2), Some(ELINE)),
+        Ownership::Direct
+    );
+    let via = tree.ownership(Uuid::from_u128(4), Some(ELINE));
+    assert_eq!(via.badge().as_deref(), Some("Owned via Social"));
+    assert_eq!(
+        tree.ownership(Uuid::from_u128(1), Some(ELINE)),
+        Ownership::NotOwned
+    );
+    assert_eq!(
+        tree.ownership(Uuid::from_u128(6), Some(ELINE)),
+        Ownership::NotOwned
+    );
+    assert_eq!(
+        tree.ownership(Uuid::from_u128(4), None),
+        Ownership::NotOwned
+    );
+    assert_eq!(Ownership::Direct.badge().as_deref(), Some("You own this"));
+}
+
+#[wasm_bindgen_test]
+fn a_unit_is_never_moved_into_its_own_subtree() {
+    let tree = demo();
+    let targets: Vec<u128> = tree
+        .move_targets(Uuid::from_u128(2))
+        .into_iter()
+        .map(|(u, _)| u.as_u128())
+        .collect();
+    assert_eq!(targets, [1, 5, 6]);
+}
+
+#[wasm_bindgen_test]
+fn unit_names_are_trimmed_and_bounded_before_sending() {
+    assert_eq!(
+        validate_unit_name("  Vej og Park ").as_deref(),
+        Ok("Vej og Park")
+    );
+    assert_eq!(validate_unit_name(" \t ").unwrap_err(), "Enter a name.");
+    let longest = "ø".repeat(MAX_UNIT_NAME_CHARS);
+    assert_eq!(validate_unit_name(&longest), Ok(longest.clone()));
+    let too_long = validate_unit_name(&format!("{longest}x")).unwrap_err();
+    assert!(too_long.contains("at most 200"), "{too_long}");
+    assert!(validate_unit_name("a\u{0}b").is_err());
+}
+
+fn me(roles: &[&str], uuid: Option<Uuid>) -> Me {
+    Me {
+        username: None,
+        name: None,
+        email: None,
+        uuid,
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        client_roles: vec![],
+        azp: None,
+        service_account: false,
+        rbac_enabled: true,
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_refused_control_says_why() {
+    let refused = Permissions::default();
+    let allowed = Permissions {
+        update: true,
+        ..Permissions::default()
+    };
+    let bruce = me(&[], None);
+    let eline = me(&["owner"], Some(ELINE));
+    let alvida = me(&["admin"], None);
+    assert_eq!(rules::refusal(Action::Rename, &allowed, &eline), None);
+    assert_eq!(
+        rules::refusal(Action::Rename, &refused, &bruce).as_deref(),
+        Some(READ_ONLY_REASON)
+    );
+    assert_eq!(
+        rules::refusal(Action::Move, &refused, &eline).as_deref(),
+        Some("Only owners of this unit or a unit above it can move it.")
+    );
+    assert_eq!(
+        rules::refusal(Action::ManageOwners, &refused, &me(&["owner"], None)).as_deref(),
+        Some(rules::NO_EMPLOYEE_REASON)
+    );
+    assert!(rules::may_make_top_level(&alvida));
+    assert!(!rules::may_make_top_level(&eline));
+    assert_eq!(Role::of(&["owner".into(), "admin".into()]).label(), "admin");
+    assert_eq!(Role::of(&[]).label(), "read-only");
+}
+
+#[wasm_bindgen_test]
+fn server_errors_land_where_they_belong() {
+    let forbidden = FormError::from_api(Error::Forbidden("not_owner: x".into()), true, "name");
+    assert_eq!(forbidden, FormError::Forbidden("not_owner: x".into()));
+    let stale = FormError::from_api(Error::Conflict("version 1 is stale".into()), true, "name");
+    assert_eq!(stale, FormError::Stale("version 1 is stale".into()));
+    let children = FormError::from_api(Error::Conflict("has 2 sub-units".into()), false, "uuid");
+    assert_eq!(children, FormError::Conflict("has 2 sub-units".into()));
+    let field = |at: &str| Error::Unprocessable {
+        description: "name must not be empty".into(),
+        field: Some(at.into()),
+    };
+    assert_eq!(
+        FormError::from_api(field("name"), true, "name"),
+        FormError::Field("name must not be empty".into())
+    );
+    assert!(matches!(
+        FormError::from_api(field("version"), true, "name"),
+        FormError::Other(_)
+    ));
+}
+
+fn body() -> web_sys::HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let element: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&element).unwrap();
+    element
+}
+
+#[wasm_bindgen_test]
+async fn a_stale_save_keeps_the_typed_input_through_reload() {
+    let root = body();
+    let state = FormState::new();
+    let reloads = Rc::new(Cell::new(0));
+    let submitted = Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let (counter, log) = (
+        send_wrapper::SendWrapper::new(reloads.clone()),
+        send_wrapper::SendWrapper::new(submitted.clone()),
+    );
+    let on_reload = Callback::new(move |()| counter.set(counter.get() + 1));
+    let on_submit = Callback::new(move |name: String| log.borrow_mut().push(name));
+    let opener = NodeRef::<html::Button>::new();
+    let _mounted = mount_to(root.clone(), move || {
+        view! {
+            <ActionForm
+                state
+                id="rename"
+                label="New name"
+                submit_label="Save name"
+                field=Field::Text
+                on_submit
+                on_reload
+                return_focus=opener
+            />
+        }
+    });
+    state.open_with("Vej og Park".into());
+    settle().await;
+    let input: web_sys::HtmlInputElement = root
+        .query_selector("[data-testid=rename-input]")
+        .unwrap()
+        .expect("the field")
+        .unchecked_into();
+    assert_eq!(input.value(), "Vej og Park");
+    input.set_value("Veje, Parker og Grønne Områder");
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    let form: web_sys::HtmlFormElement = root
+        .query_selector("form")
+        .unwrap()
+        .expect("the form")
+        .unchecked_into();
+    form.request_submit().unwrap();
+    assert_eq!(*submitted.borrow(), ["Veje, Parker og Grønne Områder"]);
+
+    state.fail(FormError::Stale("version 1 is stale".into()));
+    settle().await;
+    let problem = root
+        .query_selector("[data-testid=rename-error]")
+        .unwrap()
+        .expect("the conflict message")
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        problem.contains("Someone else changed this unit."),
+        "{problem}"
+    );
+    assert_eq!(input.value(), "Veje, Parker og Grønne Områder");
+    let reload: web_sys::HtmlElement = root
+        .query_selector("[data-testid=rename-reload]")
+        .unwrap()
+        .expect("a Reload button")
+        .unchecked_into();
+    reload.click();
+    settle().await;
+    assert_eq!(reloads.get(), 1);
+    assert_eq!(
+        state.input.get_untracked(),
+        "Veje, Parker og Grønne Områder"
+    );
+    assert_eq!(input.value(), "Veje, Parker og Grønne Områder");
+}
+
+#[wasm_bindgen_test]
+async fn the_session_end_comes_from_refresh_expires_in() {
+    let h = harness();
+    h.sign_in(15, "a1");
+    assert_eq!(h.session.session_ends_at_ms(), None, "not sent: not known");
+
+    let token = access_token(h.clock.now_seconds(), 15, "a2");
+    h.http.answer(
+        TOKEN_URL,
+        Canned::Json(
+            200,
+            json!({
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": 15,
+                "refresh_token": "refresh-2",
+                "refresh_expires_in": 90,
+            }),
+        ),
+    );
+    h.session.refresh().await.expect("refreshed");
+    let now = h.session.now_ms();
+    assert_eq!(h.session.session_ends_at_ms(), Some(now + 90_000.0));
+    assert_eq!(ending_soon(h.session.session_ends_at_ms(), now), None);
+    let late = now + 90_000.0 - WARN_BEFORE_MS;
+    assert_eq!(
+        ending_soon(h.session.session_ends_at_ms(), late),
+        Some(now + 90_000.0)
+    );
+}

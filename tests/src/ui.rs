@@ -1,0 +1,167 @@
+//! Driving the app's pages in Chromium: fill and submit fields, wait for text, read state.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+use crate::TestResult;
+use crate::browser::{PAGE_TIMEOUT, describe_page, wait_for};
+
+/// How often the waits below look again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Clicks the element matching `css` once it exists.
+pub async fn click(client: &Client, css: &str) -> TestResult {
+    wait_for(client, css).await?;
+    client.find(Locator::Css(css)).await?.click().await?;
+    Ok(())
+}
+
+/// Empties the field matching `css` (as the app sees it: an `input` event), then types `text`.
+pub async fn fill(client: &Client, css: &str, text: &str) -> TestResult {
+    wait_for(client, css).await?;
+    let script = r#"
+        const field = document.querySelector(arguments[0]);
+        field.value = "";
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+    "#;
+    client.execute(script, vec![json!(css)]).await?;
+    client
+        .find(Locator::Css(css))
+        .await?
+        .send_keys(text)
+        .await?;
+    Ok(())
+}
+
+/// Chooses the option with `value` in the `<select>` matching `css` (an `input` and `change` event).
+pub async fn choose(client: &Client, css: &str, value: &str) -> TestResult {
+    wait_for(client, css).await?;
+    let script = r#"
+        const field = document.querySelector(arguments[0]);
+        field.value = arguments[1];
+        if (field.value !== arguments[1]) { return false; }
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+        field.dispatchEvent(new Event("change", { bubbles: true }));
+        return true;
+    "#;
+    let chosen = client
+        .execute(script, vec![json!(css), json!(value)])
+        .await?;
+    if chosen != json!(true) {
+        return Err(format!("`{css}` has no option {value}").into());
+    }
+    Ok(())
+}
+
+/// The current `value` of the field matching `css`.
+pub async fn value_of(client: &Client, css: &str) -> TestResult<String> {
+    wait_for(client, css).await?;
+    let value = client
+        .execute(
+            "return document.querySelector(arguments[0]).value",
+            vec![json!(css)],
+        )
+        .await?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+/// Whether the element matching `css` is disabled.
+pub async fn is_disabled(client: &Client, css: &str) -> TestResult<bool> {
+    wait_for(client, css).await?;
+    let disabled = client
+        .execute(
+            "return document.querySelector(arguments[0]).disabled === true",
+            vec![json!(css)],
+        )
+        .await?;
+    Ok(disabled == json!(true))
+}
+
+/// The visible text of the first element matching `css`, or `None` when there is none.
+async fn text_now(client: &Client, css: &str) -> TestResult<Option<String>> {
+    let found = client.find_all(Locator::Css(css)).await?;
+    match found.first() {
+        Some(element) => Ok(Some(element.text().await?)),
+        None => Ok(None),
+    }
+}
+
+/// Waits until the element matching `css` shows text containing `needle`; returns the text.
+pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> TestResult<String> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let text = text_now(client, css).await?;
+        if let Some(text) = text.as_ref().filter(|text| text.contains(needle)) {
+            return Ok(text.clone());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "`{css}` never showed {needle:?} (last: {text:?})\n{}",
+                describe_page(client).await
+            )
+            .into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until nothing matches `css`.
+pub async fn wait_for_absence(client: &Client, css: &str) -> TestResult {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    while !client.find_all(Locator::Css(css)).await?.is_empty() {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "`{css}` is still on the page\n{}",
+                describe_page(client).await
+            )
+            .into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Ok(())
+}
+
+/// Waits until the address bar's path is `path`.
+pub async fn wait_for_path(client: &Client, path: &str) -> TestResult {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let url = client.current_url().await?;
+        if url.path() == path {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the page stayed at {url}, expected the path {path}").into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// How many elements match `css` right now.
+pub async fn count(client: &Client, css: &str) -> TestResult<usize> {
+    Ok(client.find_all(Locator::Css(css)).await?.len())
+}
+
+/// Whether the page is wider than the window (a horizontal scroll bar).
+pub async fn scrolls_sideways(client: &Client) -> TestResult<bool> {
+    let wider = client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            Vec::new(),
+        )
+        .await?;
+    Ok(wider == json!(true))
+}
+
+/// Scrolls the element matching `css` to the middle of the window (before a screenshot).
+pub async fn scroll_to(client: &Client, css: &str) -> TestResult {
+    wait_for(client, css).await?;
+    client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' })",
+            vec![json!(css)],
+        )
+        .await?;
+    Ok(())
+}

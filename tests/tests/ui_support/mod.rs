@@ -1,0 +1,71 @@
+//! Shared by the UI end-to-end tests: the stack (dev IdP + server + release build), signing a
+//! realm user in through the IdP's form, unit pages by name, and API clients for setting up.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+#[path = "../org_units_support/mod.rs"]
+pub mod api;
+
+use e2e::TestResult;
+use e2e::app::Stack;
+use e2e::browser::login;
+use e2e::ui::wait_for_text;
+use fantoccini::Client;
+use uuid::Uuid;
+
+/// The employee uuid of a realm user.
+pub fn person_uuid(stack: &Stack, username: &str) -> TestResult<Uuid> {
+    let user = stack
+        .idp
+        .realm()
+        .user(username)
+        .ok_or(format!("{username} in the realm file"))?;
+    Ok(user
+        .uuid()
+        .ok_or(format!("{username} has a uuid"))?
+        .parse()?)
+}
+
+/// The stack with the release build the browser loads.
+pub async fn stack() -> TestResult<Stack> {
+    let stack = Stack::start().await?;
+    stack.require_release_build()?;
+    Ok(stack)
+}
+
+/// An API client (password grant) for `who`, against the stack's server.
+pub async fn api_as(stack: &Stack, who: &str) -> TestResult<api::Client> {
+    api::Client::login(&stack.idp, &stack.server.origin, who).await
+}
+
+/// Opens `route` (a protected page), signs `who` in with the realm password, and waits until the
+/// header names them.
+pub async fn sign_in(client: &Client, stack: &Stack, who: &str, route: &str) -> TestResult {
+    let user = stack
+        .idp
+        .realm()
+        .user(who)
+        .ok_or(format!("{who} in the realm file"))?;
+    let password = user.password().ok_or(format!("{who} has a password"))?;
+    client.goto(&stack.url(route)).await?;
+    login(client, who, password).await?;
+    let first_name = user.full_name();
+    let first_name = first_name.split(' ').next().unwrap_or(who);
+    wait_for_text(client, "[data-testid=account-name]", first_name).await?;
+    Ok(())
+}
+
+/// The uuid of the unit called `name`.
+pub async fn unit_uuid(api: &api::Client, name: &str) -> TestResult<Uuid> {
+    Ok(api.unit_named(name).await?.uuid)
+}
+
+/// Opens the unit page of `uuid` and waits until it shows `name`.
+pub async fn open_unit(client: &Client, stack: &Stack, uuid: Uuid, name: &str) -> TestResult {
+    client.goto(&stack.url(&format!("/units/{uuid}"))).await?;
+    let shown = wait_for_text(client, "[data-testid=unit-name]", name).await?;
+    if shown != name {
+        return Err(format!("the unit page shows {shown:?}, expected {name:?}").into());
+    }
+    Ok(())
+}
