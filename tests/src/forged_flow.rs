@@ -8,7 +8,7 @@ use reqwest::{Url, redirect};
 use sha2::{Digest as _, Sha256};
 
 use crate::TestResult;
-use crate::idp::DevIdp;
+use crate::idp::{DevIdp, form_action};
 
 const MAX_STEPS: usize = 12;
 
@@ -97,20 +97,4 @@ fn next_location(base: &Url, response: &reqwest::Response) -> TestResult<Url> {
         .get(reqwest::header::LOCATION)
         .ok_or("a redirect without Location")?;
     Ok(base.join(location.to_str()?)?)
-}
-
-/// The `action` of the first form, HTML-unescaped.
-fn form_action(html: &str) -> Option<String> {
-    let form = &html[html.find("<form")?..];
-    let tag = &form[..form.find('>')?];
-    let start = tag.find("action=\"")? + "action=\"".len();
-    let end = start + tag[start..].find('"')?;
-    Some(
-        tag[start..end]
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
 }

@@ -4,6 +4,8 @@
 mod code_flow;
 mod realm;
 
+pub(crate) use code_flow::form_action;
+
 use std::collections::VecDeque;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};

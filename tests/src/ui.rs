@@ -138,6 +138,21 @@ pub async fn wait_for_path(client: &Client, path: &str) -> TestResult {
     }
 }
 
+/// Waits until the address bar is exactly `expected` (a whole URL).
+pub async fn wait_for_url(client: &Client, expected: &str) -> TestResult {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let url = client.current_url().await?;
+        if url.as_str() == expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the page stayed at {url}, expected {expected}").into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// How many elements match `css` right now.
 pub async fn count(client: &Client, css: &str) -> TestResult<usize> {
     Ok(client.find_all(Locator::Css(css)).await?.len())

@@ -3,15 +3,15 @@
 //! point off the app's origin. Each must end on the app's origin, anonymous (or signed in only
 //! where the flow was genuine), with an error screen that offers a sign-in and no loop.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use e2e::TestResult;
 use e2e::app::Stack;
 use e2e::browser::{
-    Browser, PAGE_TIMEOUT, describe_page, is_present, login, screenshot, text_of, wait_for,
-    web_storage,
+    Browser, describe_page, is_present, login, screenshot, text_of, wait_for, web_storage,
 };
 use e2e::forged_flow::{self, ChosenRequest, PendingRedirect};
+use e2e::ui::wait_for_url;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
@@ -25,31 +25,6 @@ async fn stack() -> TestResult<Stack> {
     let stack = Stack::start().await?;
     stack.require_release_build()?;
     Ok(stack)
-}
-
-fn password(stack: &Stack, username: &str) -> TestResult<String> {
-    Ok(stack
-        .idp
-        .realm()
-        .user(username)
-        .and_then(|user| user.password())
-        .ok_or(format!("{username} has a password in the realm file"))?
-        .to_owned())
-}
-
-/// Waits until the address bar is exactly `expected`.
-async fn wait_for_url(client: &Client, expected: &str) -> TestResult {
-    let deadline = Instant::now() + PAGE_TIMEOUT;
-    loop {
-        let url = client.current_url().await?;
-        if url.as_str() == expected {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("the page stayed at {url}, expected {expected}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Opens the landing page (anonymous after the silent check), clicks "Log in" and, in the same
@@ -157,7 +132,7 @@ async fn a_forged_state_is_refused_and_nothing_is_stored() -> TestResult {
 #[tokio::test]
 async fn a_replayed_code_shows_an_error_with_a_sign_in_not_a_loop() -> TestResult {
     let stack = stack().await?;
-    let eline = password(&stack, "eline")?;
+    let eline = stack.idp.realm().password_of("eline")?;
     Browser::run(|client| async move {
         let pending = start_sign_in(&client, &stack, None).await?;
         login(&client, "eline", &eline).await?;
@@ -254,7 +229,7 @@ async fn an_id_token_with_another_nonce_is_refused() -> TestResult {
 #[tokio::test]
 async fn return_to_routes_off_the_origin_are_never_followed() -> TestResult {
     let stack = stack().await?;
-    let eline = password(&stack, "eline")?;
+    let eline = stack.idp.realm().password_of("eline")?;
     Browser::run(|client| async move {
         // Paths that a browser could read as another host: the silent check comes back to "/".
         // A percent-encoded one is an ordinary path of this origin ("page not found").

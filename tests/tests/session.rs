@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 
 use e2e::TestResult;
 use e2e::app::Stack;
-use e2e::browser::{
-    Browser, PAGE_TIMEOUT, is_present, login, screenshot, text_of, wait_for, web_storage,
-};
+use e2e::browser::{Browser, is_present, login, screenshot, text_of, wait_for, web_storage};
 use e2e::idp::DevIdpOptions;
+use e2e::ui::wait_for_url;
 use fantoccini::{Client, Locator};
 
 /// The access-token lifetime these tests run with (the realm's default is 300 s).
@@ -30,31 +29,6 @@ async fn stack() -> TestResult<Stack> {
     Ok(stack)
 }
 
-fn password(stack: &Stack, username: &str) -> TestResult<String> {
-    Ok(stack
-        .idp
-        .realm()
-        .user(username)
-        .and_then(|user| user.password())
-        .ok_or(format!("{username} has a password in the realm file"))?
-        .to_owned())
-}
-
-/// Waits until the address bar is `{origin}{path_and_query}` exactly.
-async fn wait_for_url(client: &Client, expected: &str) -> TestResult {
-    let deadline = Instant::now() + PAGE_TIMEOUT;
-    loop {
-        let url = client.current_url().await?;
-        if url.as_str() == expected {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("the page stayed at {url}, expected {expected}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// HTTP statuses of every `/api/v1/me` request the page made (Resource Timing).
 async fn api_statuses(client: &Client) -> TestResult<Vec<u64>> {
     let script = r#"
@@ -69,7 +43,7 @@ async fn api_statuses(client: &Client) -> TestResult<Vec<u64>> {
 #[tokio::test]
 async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
     let stack = stack().await?;
-    let eline = password(&stack, "eline")?;
+    let eline = stack.idp.realm().password_of("eline")?;
     let eline_uuid = stack
         .idp
         .realm()
@@ -203,7 +177,7 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
 #[tokio::test]
 async fn an_ended_idp_session_shows_a_notice_and_one_click_signs_in_again() -> TestResult {
     let mut stack = stack().await?;
-    let eline = password(&stack, "eline")?;
+    let eline = stack.idp.realm().password_of("eline")?;
 
     Browser::run(|client| async move {
         client.goto(&stack.url(PROTECTED)).await?;

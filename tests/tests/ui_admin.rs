@@ -285,13 +285,8 @@ async fn the_last_minute_of_the_session_is_announced_and_sign_in_again_comes_bac
         let deadline = std::time::Instant::now() + e2e::browser::PAGE_TIMEOUT;
         loop {
             if count(&client, "input#username").await? > 0 {
-                let password = stack
-                    .idp
-                    .realm()
-                    .user("eline")
-                    .and_then(|u| u.password())
-                    .ok_or("password")?;
-                login(&client, "eline", password).await?;
+                let password = stack.idp.realm().password_of("eline")?;
+                login(&client, "eline", &password).await?;
                 break;
             }
             let url = client.current_url().await?;

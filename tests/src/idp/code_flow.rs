@@ -147,7 +147,7 @@ fn redirect_target(base: &Url, response: &reqwest::Response) -> TestResult<Optio
 }
 
 /// The `action` of the first form in an HTML page, unescaped.
-fn form_action(html: &str) -> Option<String> {
+pub(crate) fn form_action(html: &str) -> Option<String> {
     let form = &html[html.find("<form")?..];
     let tag = &form[..form.find('>')?];
     let start = tag.find("action=\"")? + "action=\"".len();

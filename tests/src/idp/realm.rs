@@ -73,6 +73,26 @@ impl Realm {
         self.users.iter().find(|u| u.username == username)
     }
 
+    /// The password of realm user `username`, or an error naming them.
+    pub fn password_of(&self, username: &str) -> TestResult<String> {
+        Ok(self
+            .user(username)
+            .and_then(RealmUser::password)
+            .ok_or(format!("{username} has a password in the realm file"))?
+            .to_owned())
+    }
+
+    /// The `uuid` attribute of realm user `username` (also their employee uuid).
+    pub fn uuid_of(&self, username: &str) -> TestResult<uuid::Uuid> {
+        let user = self
+            .user(username)
+            .ok_or(format!("{username} in the realm file"))?;
+        Ok(user
+            .uuid()
+            .ok_or(format!("{username} has a uuid"))?
+            .parse()?)
+    }
+
     pub fn client(&self, client_id: &str) -> Option<&RealmClient> {
         self.clients.iter().find(|c| c.client_id == client_id)
     }

@@ -262,13 +262,5 @@ pub fn all(value: bool) -> api::Permissions {
 
 /// The uuid of a realm user (the `uuid` attribute, also their employee uuid).
 pub fn person(org: &Org, username: &str) -> TestResult<Uuid> {
-    let user = org
-        .idp
-        .realm()
-        .user(username)
-        .ok_or(format!("{username} in the realm file"))?;
-    Ok(user
-        .uuid()
-        .ok_or(format!("{username} has a uuid"))?
-        .parse()?)
+    org.idp.realm().uuid_of(username)
 }

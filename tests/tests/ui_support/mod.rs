@@ -15,15 +15,7 @@ use uuid::Uuid;
 
 /// The employee uuid of a realm user.
 pub fn person_uuid(stack: &Stack, username: &str) -> TestResult<Uuid> {
-    let user = stack
-        .idp
-        .realm()
-        .user(username)
-        .ok_or(format!("{username} in the realm file"))?;
-    Ok(user
-        .uuid()
-        .ok_or(format!("{username} has a uuid"))?
-        .parse()?)
+    stack.idp.realm().uuid_of(username)
 }
 
 /// The stack with the release build the browser loads.
