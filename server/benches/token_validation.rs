@@ -50,6 +50,20 @@ fn token_validation(c: &mut Criterion) {
                 .lookup(std::hint::black_box(&token), now)
         })
     });
+    // The extractor's part before validation: reading `Authorization: Bearer <token>`.
+    let mut parts = axum::http::Request::builder()
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    let header = format!("Bearer {token}");
+    parts.headers.insert(
+        axum::http::header::AUTHORIZATION,
+        header.parse().expect("header value"),
+    );
+    group.bench_function("bearer_header_parse", |b| {
+        b.iter(|| server::auth::extractor::bearer_token(std::hint::black_box(&parts)).is_ok())
+    });
     // For comparison: what keying the cache by SHA-256 of the whole token used to cost per hit.
     group.bench_function("sha256_of_token", |b| {
         b.iter(|| Sha256::digest(std::hint::black_box(token.as_bytes())))
