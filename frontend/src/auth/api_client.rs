@@ -24,7 +24,7 @@ impl ApiClient {
 
     /// `GET {path}` (same origin, e.g. `/api/v1/me`) as JSON.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        self.request::<T, ()>(Method::GET, path, None).await
+        parse_json(&self.exchange(Method::GET, path, None).await?)
     }
 
     /// Any method with an optional JSON body; the answer is parsed as JSON.
@@ -34,7 +34,8 @@ impl ApiClient {
         path: &str,
         json_body: Option<&B>,
     ) -> Result<T, Error> {
-        parse(self.exchange(method, path, json_body).await?)
+        let body = to_json(json_body)?;
+        parse_json(&self.exchange(method, path, body).await?)
     }
 
     /// Any method with an optional JSON body, for answers without a body (e.g. 204).
@@ -44,31 +45,26 @@ impl ApiClient {
         path: &str,
         json_body: Option<&B>,
     ) -> Result<(), Error> {
-        let response = self.exchange(method, path, json_body).await?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            parse::<()>(response)
-        }
+        let body = to_json(json_body)?;
+        self.exchange(method, path, body).await.map(drop)
     }
 
-    async fn exchange<B: Serialize>(
+    /// Sends the request with a fresh token (once more after a 401, with a replaced token) and
+    /// turns a refusal into its [`Error`]; the body of a success is left to the caller. Not
+    /// generic, so one copy serves every answer type.
+    async fn exchange(
         &self,
         method: Method,
         path: &str,
-        json_body: Option<&B>,
-    ) -> Result<HttpResponse, Error> {
-        let body = json_body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|err| Error::Browser(err.to_string()))?;
+        body: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, Error> {
         let token = self.session.access_token().await?;
         let mut response = self.send(&method, path, body.as_deref(), &token).await?;
         if response.status() == StatusCode::UNAUTHORIZED {
             let token = self.session.replace_rejected_token(&token).await?;
             response = self.send(&method, path, body.as_deref(), &token).await?;
         }
-        Ok(response)
+        success_body(response)
     }
 
     async fn send(
@@ -111,11 +107,24 @@ impl ApiClient {
     }
 }
 
-fn parse<T: DeserializeOwned>(response: HttpResponse) -> Result<T, Error> {
+/// The JSON of a request body, serialised before anything is sent.
+fn to_json<B: Serialize>(json_body: Option<&B>) -> Result<Option<Vec<u8>>, Error> {
+    json_body
+        .map(serde_json::to_vec)
+        .transpose()
+        .map_err(|err| Error::Browser(err.to_string()))
+}
+
+/// A success answer's JSON as `T`.
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|err| Error::InvalidResponse(err.to_string()))
+}
+
+/// The body of a 2xx answer, or the refusal as its typed [`Error`].
+fn success_body(response: HttpResponse) -> Result<Vec<u8>, Error> {
     let status = response.status();
     if status.is_success() {
-        return serde_json::from_slice(response.body())
-            .map_err(|err| Error::InvalidResponse(err.to_string()));
+        return Ok(response.into_body());
     }
     let body = serde_json::from_slice::<ErrorBody>(response.body()).ok();
     let field = body.as_ref().and_then(|body| body.field.clone());

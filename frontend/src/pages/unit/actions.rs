@@ -12,15 +12,31 @@ use super::{
     form::{FormError, FormProblem, FormState},
 };
 use crate::{
+    auth::clock::LocalFuture,
+    error::Error,
     org::{client, rules::validate_unit_name},
     pages::units::unit_href,
 };
 
 /// Runs `write` with the form busy; success closes the form, notices and reloads.
-fn submit<F>(page: Page, state: FormState, versioned: bool, field: &'static str, write: F)
-where
-    F: Future<Output = Result<String, crate::error::Error>> + 'static,
-{
+fn submit(
+    page: Page,
+    state: FormState,
+    versioned: bool,
+    field: &'static str,
+    write: impl Future<Output = Result<String, Error>> + 'static,
+) {
+    // Boxed here so the one `run_submit` below serves every form, not one copy per form.
+    run_submit(page, state, versioned, field, Box::pin(write));
+}
+
+fn run_submit(
+    page: Page,
+    state: FormState,
+    versioned: bool,
+    field: &'static str,
+    write: LocalFuture<'static, Result<String, Error>>,
+) {
     let notices = page.notices;
     state.busy.set(true);
     state.error.set(None);
