@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
+use super::session_notice::SignInAgainButton;
 use super::timing::{clock_time, ticking_now};
-use crate::auth::{Session, SessionStatus, redirect_state};
+use crate::auth::{Session, SessionStatus};
 
 /// How long before the session's end the notice appears.
 pub const WARN_BEFORE_MS: f64 = 60_000.0;
@@ -24,7 +25,6 @@ pub fn SessionExpiryNotice() -> impl IntoView {
     };
     let now = ticking_now(CHECK_EVERY_MS);
     let status = session.status();
-    let failure = RwSignal::new(None::<String>);
     let ends = {
         let session = session.clone();
         move || {
@@ -32,11 +32,6 @@ pub fn SessionExpiryNotice() -> impl IntoView {
             signed_in
                 .then(|| ending_soon(session.session_ends_at_ms(), now.get()))
                 .flatten()
-        }
-    };
-    let sign_in_again = move |_| {
-        if let Err(err) = session.sign_in(&redirect_state::current_route()) {
-            failure.set(Some(err.to_string()));
         }
     };
     view! {
@@ -53,14 +48,7 @@ pub fn SessionExpiryNotice() -> impl IntoView {
                                     {format!(" About {left} s left; after that your changes cannot be saved. ")}
                                     "Sign in again to continue on this page."
                                 </p>
-                                <button
-                                    type="button"
-                                    class="button button--primary"
-                                    on:click=sign_in_again.clone()
-                                >
-                                    "Sign in again"
-                                </button>
-                                {move || failure.get().map(|message| view! { <p>{message}</p> })}
+                                <SignInAgainButton session=session.clone() />
                             </div>
                         </section>
                     }

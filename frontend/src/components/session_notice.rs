@@ -1,8 +1,26 @@
-//! The notice shown when the IdP ended the session, with a one-click sign-in back to this page.
+//! The notice shown when the IdP ended the session, and the "Sign in again" button both session notices use.
 
 use leptos::prelude::*;
 
 use crate::auth::{Session, SessionStatus, redirect_state};
+
+/// The notices' "Sign in again" button: a sign-in that returns to this page, and why it could not
+/// start (shown after the button) if it failed.
+#[component]
+pub fn SignInAgainButton(session: Session) -> impl IntoView {
+    let failure = RwSignal::new(None::<String>);
+    let sign_in_again = move |_| {
+        if let Err(err) = session.sign_in(&redirect_state::current_route()) {
+            failure.set(Some(err.to_string()));
+        }
+    };
+    view! {
+        <button type="button" class="button button--primary" on:click=sign_in_again>
+            "Sign in again"
+        </button>
+        {move || failure.get().map(|message| view! { <p>{message}</p> })}
+    }
+}
 
 /// Visible only while the session status is `Ended`.
 #[component]
@@ -11,13 +29,6 @@ pub fn SessionEndedNotice() -> impl IntoView {
         return ().into_any();
     };
     let status = session.status();
-    let failure = RwSignal::new(None::<String>);
-    let sign_in_again = move |_| {
-        let here = redirect_state::current_route();
-        if let Err(err) = session.sign_in(&here) {
-            failure.set(Some(err.to_string()));
-        }
-    };
     let notice = move || {
         (status.get() == SessionStatus::Ended).then(|| {
             view! {
@@ -28,14 +39,7 @@ pub fn SessionEndedNotice() -> impl IntoView {
                             " You were signed out by the sign-in server (for example after a long "
                             "break or a sign-out elsewhere). Sign in again to continue where you were."
                         </p>
-                        <button
-                            type="button"
-                            class="button button--primary"
-                            on:click=sign_in_again.clone()
-                        >
-                            "Sign in again"
-                        </button>
-                        {move || failure.get().map(|message| view! { <p>{message}</p> })}
+                        <SignInAgainButton session=session.clone() />
                     </div>
                 </section>
             }
