@@ -1,4 +1,5 @@
-//! The app under test: the server in-process on a free port, alone or with a dev IdP that trusts it.
+//! The app under test: the server in-process on a free port, alone or with a Keycloak realm that
+//! trusts it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,17 +11,18 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::idp::{DevIdp, DevIdpOptions};
+use crate::idp::{Idp, IdpOptions};
 use crate::{TestResult, repo_root};
 
-/// Settings that trust `idp`: its port and browser-facing base URL, an in-memory database seeded
+/// Settings that trust `idp`: its port, realm and browser-facing base URL, an in-memory database seeded
 /// with the demo organisation and the realm file's users, the release build in dist/, and at most
 /// one unknown-kid JWKS refetch a minute.
-pub fn settings_for(idp: &DevIdp) -> Settings {
+pub fn settings_for(idp: &Idp) -> Settings {
     let mut settings = Settings::from_defaults();
     settings.keycloak_host = "127.0.0.1".into();
     settings.keycloak_port = idp.port();
     settings.keycloak_auth_server_url = idp.base_url();
+    settings.keycloak_realm = idp.realm_name().to_owned();
     settings.database_url = "sqlite::memory:".into();
     settings.seed_realm_file = repo_root().join("realm/mo-realm.json");
     settings.static_dir = repo_root().join("dist");
@@ -107,9 +109,9 @@ impl Drop for AppServer {
     }
 }
 
-/// A dev IdP that lists the app's origin as a client origin, plus the server with a SQLite file.
+/// A Keycloak realm that lists the app's origin for the `mo` client, plus the server with a SQLite file.
 pub struct Stack {
-    pub idp: DevIdp,
+    pub idp: Idp,
     pub server: AppServer,
     pub settings: Settings,
     database: PathBuf,
@@ -117,15 +119,15 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start() -> TestResult<Self> {
-        Self::start_with(DevIdpOptions::default()).await
+        Self::start_with(IdpOptions::default()).await
     }
 
-    /// Starts the IdP with `options` (plus the app's origin) and then the server.
-    pub async fn start_with(mut options: DevIdpOptions) -> TestResult<Self> {
+    /// Makes the realm with `options` (plus the app's origin) and then starts the server.
+    pub async fn start_with(mut options: IdpOptions) -> TestResult<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         options.extra_origins.push(format!("http://{addr}"));
-        let idp = DevIdp::start_with(options).await?;
+        let idp = Idp::start_with(options).await?;
 
         let database = std::env::temp_dir().join(format!(
             "mo-e2e-{}-{}.sqlite",

@@ -51,7 +51,7 @@ pub struct BrokenJwks {
 }
 
 impl BrokenJwks {
-    /// Listens on a free loopback port and relays `real_url` (the dev IdP's `certs` endpoint)
+    /// Listens on a free loopback port and relays `real_url` (Keycloak's `certs` endpoint)
     /// until told otherwise. Any request path is answered the same way.
     pub async fn start(real_url: String) -> TestResult<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -153,7 +153,7 @@ pub async fn is_present(client: &Client, css: &str) -> TestResult<bool> {
     Ok(!client.find_all(Locator::Css(css)).await?.is_empty())
 }
 
-/// Fills the dev IdP's sign-in form (`#username`, `#password`) and submits it.
+/// Fills Keycloak's sign-in form (`#username`, `#password`) and submits it.
 pub async fn login(client: &Client, username: &str, password: &str) -> TestResult {
     let field = client
         .wait()

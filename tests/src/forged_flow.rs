@@ -1,6 +1,6 @@
 //! The attacker's side of the browser attack tests: an authorization request with parameters the
 //! test chooses (another tab's `state` and PKCE verifier, a different `nonce`), signed in through
-//! the dev IdP's form with a cookie jar of its own, ending at the callback URL (code not redeemed).
+//! Keycloak's sign-in form with a cookie jar of its own, ending at the callback URL (code not redeemed).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,7 +8,7 @@ use reqwest::{Url, redirect};
 use sha2::{Digest as _, Sha256};
 
 use crate::TestResult;
-use crate::idp::{DevIdp, form_action};
+use crate::idp::{Idp, form_action};
 
 const MAX_STEPS: usize = 12;
 
@@ -36,7 +36,7 @@ pub struct PendingRedirect {
 
 /// Runs the authorization request as `username` and returns the callback URL the IdP redirects
 /// to (with `code` and `state`), without visiting it.
-pub async fn authorize(idp: &DevIdp, username: &str, request: &ChosenRequest) -> TestResult<Url> {
+pub async fn authorize(idp: &Idp, username: &str, request: &ChosenRequest) -> TestResult<Url> {
     let password = idp
         .realm()
         .user(username)

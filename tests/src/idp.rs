@@ -1,40 +1,44 @@
-//! The dev IdP (`node idp/launcher.mjs`) as a test fixture: a free port, the realm file's users and
-//! clients, tokens for every grant, key rotation, request counters, and stop/start for outage tests.
+//! The identity provider of one test: a realm of its own in Keycloak, made through the admin REST
+//! API from `realm/mo-realm.json` with the test's origins and token lifetimes; tokens for every
+//! grant, key rotation, Keycloak's event store, ending a user's sessions, and outages.
 
 mod code_flow;
+mod events;
+mod keys;
 mod realm;
 
 pub(crate) use code_flow::form_action;
-
-use std::collections::VecDeque;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use serde::Deserialize;
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
-use tokio::task::JoinHandle;
-
+pub use events::{EventMark, Events};
+pub use keys::KeyState;
 pub use realm::{Realm, RealmClient, RealmUser};
 
-use crate::{TestResult, free_port, repo_root};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
-/// What the launcher prints on stdout once it listens; the issuer follows.
-const READY_PREFIX: &str = "dev IdP ready: ";
-const READY_TIMEOUT: Duration = Duration::from_secs(20);
-const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-/// How many of the IdP's last stderr lines a start-up failure reports.
-const STDERR_TAIL_LINES: usize = 40;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
 
-/// Settings for one dev IdP process; `None`/empty keeps the realm file's defaults.
+use crate::keycloak::{Keycloak, KeycloakProcess};
+use crate::{TestResult, repo_root};
+
+const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// A public client that exists only in test realms: the password grant, for tests that need a
+/// user's token without a browser (the `mo` client has no password grant). Its tokens carry the
+/// same claims as `mo`'s (the uuid and `mo` audience mappers are copied), with `azp` = this.
+pub const DIRECT_GRANT_CLIENT: &str = "e2e-direct-grant";
+/// The browser client of the realm file.
+pub const BROWSER_CLIENT: &str = "mo";
+
+/// What a test changes in its realm; `None`/empty keeps the realm file's values.
 #[derive(Debug, Clone, Default)]
-pub struct DevIdpOptions {
-    /// `IDP_ACCESS_TOKEN_TTL` (whole seconds).
+pub struct IdpOptions {
+    /// The realm's `accessTokenLifespan`.
     pub access_token_ttl: Option<Duration>,
-    /// `IDP_REFRESH_TOKEN_TTL` (whole seconds).
+    /// The realm's `ssoSessionIdleTimeout`, which is also the refresh token's lifetime.
     pub refresh_token_ttl: Option<Duration>,
-    /// `IDP_EXTRA_ORIGINS`: origins (e.g. `http://127.0.0.1:43123`) the public client may redirect to and call from.
+    /// App origins (e.g. `http://127.0.0.1:43123`) of the `mo` client: web origin, and
+    /// `{origin}/callback` as redirect and post-logout URI. They replace the realm file's.
     pub extra_origins: Vec<String>,
 }
 
@@ -52,64 +56,85 @@ pub struct Tokens {
     pub scope: String,
 }
 
-/// The signing key (`kid`) and every published key after a rotation or retirement.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct KeyState {
-    pub kid: String,
-    pub kids: Vec<String>,
-}
-
-/// Requests counted per endpoint since start or the last reset.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-pub struct Stats {
-    pub certs: u64,
-    pub token: u64,
-    pub auth: u64,
-    pub userinfo: u64,
-    pub logout: u64,
-}
-
-/// A running dev IdP. The node process is killed when this is dropped.
-pub struct DevIdp {
-    port: u16,
-    options: DevIdpOptions,
+/// A realm of one test in Keycloak (the shared one, or a process of the test's own).
+pub struct Idp {
+    keycloak: Keycloak,
+    /// Set when this test runs its own Keycloak (outage tests).
+    process: Option<KeycloakProcess>,
+    name: String,
+    options: IdpOptions,
     realm: Realm,
-    child: Option<Child>,
     http: reqwest::Client,
 }
 
-impl DevIdp {
-    /// Starts the IdP with the realm file's defaults on a free port.
+impl Idp {
+    /// A realm with the realm file's defaults in the shared Keycloak.
     pub async fn start() -> TestResult<Self> {
-        Self::start_with(DevIdpOptions::default()).await
+        Self::start_with(IdpOptions::default()).await
     }
 
-    pub async fn start_with(options: DevIdpOptions) -> TestResult<Self> {
-        let realm = Realm::load(&repo_root().join("realm/mo-realm.json"))?;
-        let http = reqwest::Client::builder().timeout(HTTP_TIMEOUT).build()?;
-        let mut idp = Self {
-            port: free_port(),
+    /// A realm with `options` in the shared Keycloak.
+    pub async fn start_with(options: IdpOptions) -> TestResult<Self> {
+        Self::create(Keycloak::shared()?, None, options).await
+    }
+
+    /// A realm in a Keycloak of this test's own, which `stop` and `start_again` control.
+    pub async fn start_own(options: IdpOptions) -> TestResult<Self> {
+        let mut process = KeycloakProcess::new();
+        process.start().await?;
+        let keycloak = process.keycloak()?;
+        Self::create(keycloak, Some(process), options).await
+    }
+
+    /// An `Idp` for a Keycloak of this test's own that is not running yet (`start_again` starts
+    /// it and makes the realm): for a server that starts before its IdP.
+    pub fn not_started(options: IdpOptions) -> TestResult<Self> {
+        let process = KeycloakProcess::new();
+        let keycloak = process.keycloak()?;
+        Ok(Self {
+            keycloak,
+            process: Some(process),
+            name: unique_realm_name(),
             options,
-            realm,
-            child: None,
-            http,
+            realm: Realm::load(&repo_root().join("realm/mo-realm.json"))?,
+            http: reqwest::Client::builder().timeout(HTTP_TIMEOUT).build()?,
+        })
+    }
+
+    async fn create(
+        keycloak: Keycloak,
+        process: Option<KeycloakProcess>,
+        options: IdpOptions,
+    ) -> TestResult<Self> {
+        let mut idp = Self {
+            keycloak,
+            process,
+            name: unique_realm_name(),
+            options,
+            realm: Realm::load(&repo_root().join("realm/mo-realm.json"))?,
+            http: reqwest::Client::builder().timeout(HTTP_TIMEOUT).build()?,
         };
-        idp.spawn().await?;
+        idp.import_realm().await?;
         Ok(idp)
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
+    /// This test's realm name (also the server's `keycloak_realm`).
+    pub fn realm_name(&self) -> &str {
+        &self.name
     }
 
-    /// `IDP_PUBLIC_URL`, Keycloak's auth-server-url: `http://127.0.0.1:{port}/`.
+    pub fn port(&self) -> u16 {
+        self.keycloak.port()
+    }
+
+    /// Keycloak's auth-server-url: `http://127.0.0.1:{port}/`.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
+        self.keycloak.base_url().to_owned()
     }
 
     /// `{base_url}realms/{realm}`.
     pub fn issuer(&self) -> String {
-        format!("{}realms/{}", self.base_url(), self.realm.name)
+        format!("{}realms/{}", self.base_url(), self.name)
     }
 
     /// `{issuer}/protocol/openid-connect/{name}`, e.g. `auth`, `token`, `certs`, `userinfo`, `logout`.
@@ -117,27 +142,37 @@ impl DevIdp {
         format!("{}/protocol/openid-connect/{name}", self.issuer())
     }
 
+    /// The realm file as imported (users, passwords, clients).
     pub fn realm(&self) -> &Realm {
         &self.realm
     }
 
-    /// Keycloak's direct access grant for a realm user, with the password from the realm file.
+    /// The admin API of this realm: `{base}admin/realms/{realm}{path}`.
+    pub async fn admin(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> TestResult<Value> {
+        self.keycloak
+            .admin(method, &format!("/{}{path}", self.name), body)
+            .await
+    }
+
+    /// The password grant for a realm user (through [`DIRECT_GRANT_CLIENT`]).
     pub async fn password_token(&self, username: &str) -> TestResult<Tokens> {
-        let password = self
-            .realm_user(username)?
-            .password()
-            .ok_or(format!("{username} has no password"))?;
-        let client_id = self.public_client_id()?;
+        let password = self.realm.password_of(username)?;
         self.token_request(&[
             ("grant_type", "password"),
-            ("client_id", client_id),
+            ("client_id", DIRECT_GRANT_CLIENT),
+            ("scope", "openid"),
             ("username", username),
-            ("password", password),
+            ("password", &password),
         ])
         .await
     }
 
-    /// The client-credentials grant with the client's secret from the realm file.
+    /// The client-credentials grant with the client's secret from the realm file (HTTP Basic).
     pub async fn client_credentials_token(&self, client_id: &str) -> TestResult<Tokens> {
         let client = self
             .realm
@@ -147,223 +182,170 @@ impl DevIdp {
             .secret
             .as_deref()
             .ok_or(format!("client {client_id} has no secret"))?;
-        self.token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", secret),
-        ])
-        .await
+        let response = self
+            .http
+            .post(self.oidc_endpoint("token"))
+            .basic_auth(client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await?;
+        token_response(response, "client_credentials").await
     }
 
-    /// The refresh-token grant for the public client.
+    /// The refresh-token grant for a token of [`DIRECT_GRANT_CLIENT`].
     pub async fn refresh(&self, refresh_token: &str) -> TestResult<Tokens> {
-        let client_id = self.public_client_id()?;
         self.token_request(&[
             ("grant_type", "refresh_token"),
-            ("client_id", client_id),
+            ("client_id", DIRECT_GRANT_CLIENT),
             ("refresh_token", refresh_token),
         ])
         .await
     }
 
-    /// A new RSA key becomes the signing key; the old ones stay in the JWKS.
-    pub async fn rotate_keys(&self) -> TestResult<KeyState> {
-        self.dev_call(reqwest::Method::POST, "rotate-keys")
-            .await?
-            .json()
-            .await
-            .map_err(Into::into)
-    }
-
-    /// The JWKS shrinks to the current signing key.
-    pub async fn retire_old_keys(&self) -> TestResult<KeyState> {
-        self.dev_call(reqwest::Method::POST, "retire-old-keys")
-            .await?
-            .json()
-            .await
-            .map_err(Into::into)
-    }
-
-    pub async fn stats(&self) -> TestResult<Stats> {
-        self.dev_call(reqwest::Method::GET, "stats")
-            .await?
-            .json()
-            .await
-            .map_err(Into::into)
-    }
-
-    pub async fn reset_stats(&self) -> TestResult {
-        self.dev_call(reqwest::Method::POST, "stats/reset")
+    /// Ends every session of `username` (the admin's "Sign out" on the user): their refresh
+    /// tokens get `invalid_grant` from now on.
+    pub async fn end_sessions_of(&self, username: &str) -> TestResult {
+        let id = self.user_id(username).await?;
+        self.admin(Method::POST, &format!("/users/{id}/logout"), None)
             .await
             .map(drop)
     }
 
-    /// Kills the IdP (an outage); the port stays reserved for `start_again`.
-    pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // An error means the process is already gone, which is what stop wants.
-            let _ = child.kill().await;
-        }
+    /// Keycloak's user id (the `sub` of their tokens) of a realm user.
+    pub async fn user_id(&self, username: &str) -> TestResult<String> {
+        let users = self
+            .admin(
+                Method::GET,
+                &format!("/users?exact=true&username={username}"),
+                None,
+            )
+            .await?;
+        Ok(users[0]["id"]
+            .as_str()
+            .ok_or(format!("no user {username} in realm {}", self.name))?
+            .to_owned())
     }
 
-    /// Starts the IdP again on the same port (stopping it first if it runs). Keys, sessions and
-    /// refresh tokens do not survive: a restarted IdP is a new one at the same address.
+    /// Kills this test's own Keycloak (an outage). Only for [`Idp::start_own`].
+    pub async fn stop(&mut self) -> TestResult {
+        self.process
+            .as_mut()
+            .ok_or("stop needs a Keycloak of the test's own (Idp::start_own)")?
+            .stop()
+            .await;
+        Ok(())
+    }
+
+    /// Starts this test's own Keycloak again on the same port and makes the realm anew (same
+    /// name and issuer; new keys, no sessions: a new IdP at the same address).
     pub async fn start_again(&mut self) -> TestResult {
-        self.stop().await;
-        self.spawn().await
-    }
-
-    fn realm_user(&self, username: &str) -> TestResult<&RealmUser> {
-        Ok(self
-            .realm
-            .user(username)
-            .ok_or(format!("no user {username} in the realm file"))?)
-    }
-
-    fn public_client_id(&self) -> TestResult<&str> {
-        Ok(&self
-            .realm
-            .public_client()
-            .ok_or("the realm file has no public client")?
-            .client_id)
+        self.process
+            .as_mut()
+            .ok_or("start_again needs a Keycloak of the test's own (Idp::start_own)")?
+            .start()
+            .await?;
+        self.import_realm().await
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> TestResult<Tokens> {
+        let grant = form
+            .iter()
+            .find(|(k, _)| *k == "grant_type")
+            .map_or("?", |(_, v)| v);
         let response = self
             .http
             .post(self.oidc_endpoint("token"))
             .form(form)
             .send()
             .await?;
-        let status = response.status();
-        if !status.is_success() {
-            let grant = form
-                .iter()
-                .find(|(k, _)| *k == "grant_type")
-                .map_or("?", |(_, v)| v);
-            return Err(format!(
-                "{grant} token request failed with {status}: {}",
-                response.text().await?
-            )
-            .into());
-        }
-        Ok(response.json().await?)
+        token_response(response, grant).await
     }
 
-    async fn dev_call(&self, method: reqwest::Method, path: &str) -> TestResult<reqwest::Response> {
-        let response = self
-            .http
-            .request(method, format!("{}_dev/{path}", self.base_url()))
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            return Err(format!("/_dev/{path} failed with {}", response.status()).into());
-        }
-        Ok(response)
+    /// Creates the realm from the realm file with this test's name, origins and lifetimes.
+    async fn import_realm(&mut self) -> TestResult {
+        let text = std::fs::read_to_string(repo_root().join("realm/mo-realm.json"))?;
+        let representation = test_realm(serde_json::from_str(&text)?, &self.name, &self.options)?;
+        self.keycloak
+            .admin(Method::POST, "", Some(&representation))
+            .await
+            .map(drop)
     }
+}
 
-    async fn spawn(&mut self) -> TestResult {
-        let root = repo_root();
-        if !root.join("idp/node_modules/oidc-provider").is_dir() {
-            return Err(format!(
-                "the dev IdP's npm packages are missing ({}): run scripts/bootstrap",
-                root.join("idp/node_modules").display()
-            )
-            .into());
-        }
-        let mut command = Command::new("node");
-        command
-            .arg(root.join("idp/launcher.mjs"))
-            .current_dir(&root)
-            .env("IDP_PORT", self.port.to_string())
-            .env("IDP_PUBLIC_URL", self.base_url())
-            .env("IDP_REALM_FILE", root.join("realm/mo-realm.json"))
-            .env("IDP_EXTRA_ORIGINS", self.options.extra_origins.join(","))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (name, ttl) in [
-            ("IDP_ACCESS_TOKEN_TTL", self.options.access_token_ttl),
-            ("IDP_REFRESH_TOKEN_TTL", self.options.refresh_token_ttl),
-        ] {
-            match ttl {
-                Some(ttl) => command.env(name, ttl.as_secs().max(1).to_string()),
-                None => command.env_remove(name),
-            };
-        }
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot run node (Node 20+ must be on PATH): {e}"))?;
-        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
-        let stderr_task = drain_lines(
-            child.stderr.take().ok_or("node's stderr is not piped")?,
-            Some(stderr_tail.clone()),
-        );
-        let mut stdout =
-            BufReader::new(child.stdout.take().ok_or("node's stdout is not piped")?).lines();
-
-        let ready = tokio::time::timeout(READY_TIMEOUT, async {
-            while let Some(line) = stdout.next_line().await? {
-                if let Some(issuer) = line.strip_prefix(READY_PREFIX) {
-                    return Ok(Some(issuer.to_owned()));
-                }
-            }
-            Ok::<_, std::io::Error>(None)
-        })
-        .await;
-        let problem = match ready {
-            Ok(Ok(Some(issuer))) if issuer == self.issuer() => {
-                drain_lines(stdout.into_inner(), None);
-                self.child = Some(child);
-                return Ok(());
-            }
-            Ok(Ok(Some(issuer))) => {
-                format!("it serves issuer {issuer}, expected {}", self.issuer())
-            }
-            Ok(Ok(None)) => "it exited before it was ready".to_owned(),
-            Ok(Err(e)) => format!("reading its output failed: {e}"),
-            Err(_) => format!("it was not ready within {READY_TIMEOUT:?}"),
-        };
-        // Best effort: the process may already have exited.
-        let _ = child.kill().await;
-        // Once the process is gone its stderr closes; the tail is complete after this short wait.
-        let _ = tokio::time::timeout(Duration::from_secs(2), stderr_task).await;
-        let tail = stderr_tail
-            .lock()
-            .map(|lines| Vec::from(lines.clone()).join("\n"))
-            .unwrap_or_default();
-        Err(format!(
-            "the dev IdP on port {} failed to start: {problem}\n--- its stderr ---\n{tail}",
-            self.port
+async fn token_response(response: reqwest::Response, grant: &str) -> TestResult<Tokens> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!(
+            "{grant} token request failed with {status}: {}",
+            response.text().await?
         )
-        .into())
+        .into());
     }
+    Ok(response.json().await?)
 }
 
-impl Drop for DevIdp {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            // kill_on_drop also does this; killing here makes the intent explicit and immediate.
-            let _ = child.start_kill();
-        }
-    }
+/// `e2e-{process}-{n}`: unique within the Keycloak for this run.
+fn unique_realm_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    format!(
+        "e2e-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
-/// Reads a child's output to the end so it never blocks on a full pipe, keeping the last lines if asked.
-fn drain_lines(
-    output: impl AsyncRead + Unpin + Send + 'static,
-    keep: Option<Arc<Mutex<VecDeque<String>>>>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(output).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(Ok(mut tail)) = keep.as_ref().map(|k| k.lock()) {
-                if tail.len() == STDERR_TAIL_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(line);
-            }
+/// The realm file as one test's realm: its name; user ids dropped (Keycloak's ids are unique
+/// across realms); the `mo` client's origins and URIs; token lifetimes; the direct-grant client.
+fn test_realm(mut realm: Value, name: &str, options: &IdpOptions) -> TestResult<Value> {
+    realm["realm"] = json!(name);
+    realm["eventsEnabled"] = json!(true);
+    if let Some(ttl) = options.access_token_ttl {
+        realm["accessTokenLifespan"] = json!(ttl.as_secs().max(1));
+    }
+    if let Some(ttl) = options.refresh_token_ttl {
+        realm["ssoSessionIdleTimeout"] = json!(ttl.as_secs().max(1));
+    }
+    for user in realm["users"]
+        .as_array_mut()
+        .ok_or("realm file without users")?
+    {
+        if let Some(user) = user.as_object_mut() {
+            user.remove("id");
         }
-    })
+    }
+    let clients = realm["clients"]
+        .as_array_mut()
+        .ok_or("realm file without clients")?;
+    let browser = clients
+        .iter_mut()
+        .find(|c| c["clientId"] == BROWSER_CLIENT)
+        .ok_or("realm file without the mo client")?;
+    if !options.extra_origins.is_empty() {
+        let callbacks: Vec<String> = options
+            .extra_origins
+            .iter()
+            .map(|origin| format!("{origin}/callback"))
+            .collect();
+        browser["redirectUris"] = json!(callbacks);
+        browser["webOrigins"] = json!(options.extra_origins);
+        browser["attributes"]["post.logout.redirect.uris"] = json!(callbacks.join("##"));
+    }
+    let mut direct = json!({
+        "clientId": DIRECT_GRANT_CLIENT,
+        "name": "End-to-end tests: password grant",
+        "enabled": true,
+        "protocol": "openid-connect",
+        "publicClient": true,
+        "standardFlowEnabled": false,
+        "directAccessGrantsEnabled": true,
+    });
+    for member in [
+        "protocolMappers",
+        "defaultClientScopes",
+        "optionalClientScopes",
+    ] {
+        direct[member] = browser[member].clone();
+    }
+    clients.push(direct);
+    Ok(realm)
 }

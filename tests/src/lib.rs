@@ -1,4 +1,5 @@
-//! Harness for the end-to-end tests: real dev IdP, in-process server, headless Chromium.
+//! Harness for the end-to-end tests: real Keycloak (a realm per test), in-process server, headless
+//! Chromium.
 
 pub mod app;
 pub mod broken_jwks;
@@ -6,6 +7,8 @@ pub mod browser;
 pub mod checks;
 pub mod forged_flow;
 pub mod idp;
+pub mod keycloak;
+pub mod metrics;
 pub mod ui;
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Attacks on the sign-in, end to end in headless Chromium against the dev IdP: a forged `state`,
+//! Attacks on the sign-in, end to end in headless Chromium against Keycloak: a forged `state`,
 //! a replayed authorization code, an ID token with another `nonce`, and return-to routes that
 //! point off the app's origin. Each must end on the app's origin, anonymous (or signed in only
 //! where the flow was genuine), with an error screen that offers a sign-in and no loop.
@@ -104,15 +104,19 @@ async fn a_forged_state_is_refused_and_nothing_is_stored() -> TestResult {
     Browser::run(|client| async move {
         let pending = start_sign_in(&client, &stack, None).await?;
         wait_for(&client, "input#username").await?;
-        stack.idp.reset_stats().await?;
+        let mark = stack.idp.mark();
 
         // The browser returns with a code and a state that this tab never sent.
         let forged = format!("/callback?code=forged-code&state=not-{}", pending.state);
         client.goto(&stack.url(&forged)).await?;
         expect_refused(&client, &stack, "state mismatch", "attack-forged-state").await?;
-        let stats = stack.idp.stats().await?;
-        assert_eq!(stats.token, 0, "the forged code was never redeemed");
-        assert_eq!(stats.auth, 0, "no new authorization request");
+        let stats = stack.idp.events_since(mark).await?;
+        assert_eq!(
+            stats.token_requests(),
+            0,
+            "the forged code was never redeemed"
+        );
+        assert_eq!(stats.authorizations(), 0, "no new authorization request");
 
         // Again, now that no sign-in is pending at all (the record was used up).
         client.goto(&stack.url(&forged)).await?;
@@ -123,7 +127,7 @@ async fn a_forged_state_is_refused_and_nothing_is_stored() -> TestResult {
             "attack-no-pending",
         )
         .await?;
-        assert_eq!(stack.idp.stats().await?.token, 0);
+        assert_eq!(stack.idp.events_since(mark).await?.token_requests(), 0);
         Ok(())
     })
     .await
@@ -145,7 +149,7 @@ async fn a_replayed_code_shows_an_error_with_a_sign_in_not_a_loop() -> TestResul
 
         // Replay with the pending record put back, so the app redeems the code again: the IdP
         // refuses a used code and the app shows that, once.
-        stack.idp.reset_stats().await?;
+        let mark = stack.idp.mark();
         let record = serde_json::to_string(&pending)?;
         client
             .execute(
@@ -155,10 +159,15 @@ async fn a_replayed_code_shows_an_error_with_a_sign_in_not_a_loop() -> TestResul
             .await?;
         client.goto(&callback).await?;
         expect_refused(&client, &stack, "invalid_grant", "attack-replayed-code").await?;
-        let stats = stack.idp.stats().await?;
-        assert_eq!(stats.token, 1, "one refused redemption: {stats:?}");
+        let stats = stack.idp.events_since(mark).await?;
         assert_eq!(
-            stats.auth, 0,
+            stats.token_requests(),
+            1,
+            "one refused redemption: {stats:?}"
+        );
+        assert_eq!(
+            stats.authorizations(),
+            0,
             "no authorization request (no loop): {stats:?}"
         );
 
@@ -171,8 +180,12 @@ async fn a_replayed_code_shows_an_error_with_a_sign_in_not_a_loop() -> TestResul
             "attack-replay-plain",
         )
         .await?;
-        let stats = stack.idp.stats().await?;
-        assert_eq!((stats.token, stats.auth), (1, 0), "{stats:?}");
+        let stats = stack.idp.events_since(mark).await?;
+        assert_eq!(
+            (stats.token_requests(), stats.authorizations()),
+            (1, 0),
+            "{stats:?}"
+        );
 
         // The way out: Retry signs in again (the IdP session is alive: no form).
         client
@@ -182,7 +195,7 @@ async fn a_replayed_code_shows_an_error_with_a_sign_in_not_a_loop() -> TestResul
             .await?;
         wait_for(&client, "[data-testid=log-out]").await?;
         assert_eq!(
-            stack.idp.stats().await?.auth,
+            stack.idp.events_since(mark).await?.authorizations(),
             1,
             "one authorization request"
         );
@@ -212,15 +225,16 @@ async fn an_id_token_with_another_nonce_is_refused() -> TestResult {
             pkce_verifier: verifier,
         };
         let callback = forged_flow::authorize(&stack.idp, "bruce", &request).await?;
-        stack.idp.reset_stats().await?;
+        let mark = stack.idp.mark();
         client.goto(callback.as_str()).await?;
         expect_refused(&client, &stack, "nonce", "attack-wrong-nonce").await?;
-        let stats = stack.idp.stats().await?;
+        let stats = stack.idp.events_since(mark).await?;
         assert_eq!(
-            stats.token, 1,
+            stats.token_requests(),
+            1,
             "the code was redeemed, then the ID token refused"
         );
-        assert_eq!(stats.auth, 0);
+        assert_eq!(stats.authorizations(), 0);
         Ok(())
     })
     .await

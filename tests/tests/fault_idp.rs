@@ -1,13 +1,16 @@
-//! IdP faults over real time: the IdP stopped for a full five minutes while holders of valid
-//! tokens keep calling, and a retired key found by the background refresh alone (no new token).
+//! Keycloak outages with a Keycloak process of the test's own, really stopped: five minutes while
+//! holders of valid tokens keep calling, and Keycloak down when the server starts (503 with
+//! `Retry-After`, then 200 once it is up). `#[ignore]`d in a plain `cargo test` (each starts a
+//! Keycloak of its own, about a minute); scripts/test runs them with `--ignored` beside the others.
 
 use std::time::{Duration, Instant};
 
 use e2e::TestResult;
 use e2e::app::{AppServer, settings_for};
 use e2e::checks::{decode_segment, expect_401, expect_me, with_segment};
-use e2e::idp::{DevIdp, DevIdpOptions};
+use e2e::idp::{Idp, IdpOptions};
 use reqwest::StatusCode;
+use reqwest::header::RETRY_AFTER;
 use serde_json::json;
 
 /// The outage the issue asks for: five minutes of wall time. `FAULT_OUTAGE_SECONDS` changes it
@@ -34,12 +37,13 @@ fn lifetime_left(token: &str) -> TestResult<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn valid_tokens_keep_working_for_five_minutes_with_the_idp_stopped() -> TestResult {
+#[ignore = "starts and stops a Keycloak of its own for five minutes: scripts/test runs it"]
+async fn valid_tokens_keep_working_for_five_minutes_with_keycloak_stopped() -> TestResult {
     let outage = outage();
-    let mut idp = DevIdp::start_with(DevIdpOptions {
+    let mut idp = Idp::start_own(IdpOptions {
         // Longer than the outage, so every token is still valid at its end.
         access_token_ttl: Some(outage + Duration::from_secs(120)),
-        ..DevIdpOptions::default()
+        ..IdpOptions::default()
     })
     .await?;
     // Two servers: the default one (verified-token cache on) and one that verifies every
@@ -77,14 +81,18 @@ async fn valid_tokens_keep_working_for_five_minutes_with_the_idp_stopped() -> Te
         }
     }
 
-    idp.stop().await;
+    idp.stop().await?;
+    assert!(
+        reqwest::get(idp.oidc_endpoint("certs")).await.is_err(),
+        "Keycloak is really down"
+    );
     let started = Instant::now();
     let mut rounds = 0u32;
     while started.elapsed() < outage {
         for (name, server) in &servers {
             for (user, token) in &tokens {
                 let case = format!(
-                    "{name}/{user} after {:?} without the IdP",
+                    "{name}/{user} after {:?} without Keycloak",
                     started.elapsed()
                 );
                 let me = expect_me(server.me_with(token).await?, &case).await?;
@@ -104,7 +112,7 @@ async fn valid_tokens_keep_working_for_five_minutes_with_the_idp_stopped() -> Te
         tokio::time::sleep(CALL_EVERY).await;
     }
     println!(
-        "{rounds} rounds over {:?} without the IdP: every call answered 200",
+        "{rounds} rounds over {:?} without Keycloak: every call answered 200",
         started.elapsed()
     );
     assert!(rounds >= (outage.as_secs() / CALL_EVERY.as_secs()) as u32 / 2);
@@ -112,38 +120,50 @@ async fn valid_tokens_keep_working_for_five_minutes_with_the_idp_stopped() -> Te
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_retired_key_is_dropped_by_the_background_refresh_without_any_new_token() -> TestResult {
-    let idp = DevIdp::start().await?;
+#[ignore = "starts a Keycloak of its own after the server: scripts/test runs it"]
+async fn keycloak_down_at_start_gives_503_then_200_once_it_is_up() -> TestResult {
+    let mut idp = Idp::not_started(IdpOptions::default())?;
     let mut settings = settings_for(&idp);
     settings.jwks_refetch_interval_seconds = 1;
-    settings.jwks_max_age_seconds = 2;
     let server = AppServer::start(settings).await?;
-    let old = idp.password_token("bruce").await?.access_token;
-    // Accepted twice: the second answer comes from the verified-token cache.
-    expect_me(server.me_with(&old).await?, "old key").await?;
-    expect_me(server.me_with(&old).await?, "old key, cached").await?;
 
-    idp.rotate_keys().await?;
-    idp.retire_old_keys().await?;
-    // Only the old token is used: no unknown kid triggers a refetch. The set's age (2 s) does.
-    let started = Instant::now();
-    loop {
-        let response = server.me_with(&old).await?;
-        if response.status() == StatusCode::UNAUTHORIZED {
-            let body = expect_401(response, "old key retired").await?;
-            assert!(body.description.contains("key"), "{}", body.description);
-            break;
-        }
-        expect_me(response, "old key until the refresh").await?;
-        if started.elapsed() > Duration::from_secs(10) {
-            return Err("the retired key was still trusted after 10 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    println!("retired key refused after {:?}", started.elapsed());
-    expect_401(server.me_with(&old).await?, "old key stays refused").await?;
-    let new = idp.password_token("bruce").await?.access_token;
-    expect_me(server.me_with(&new).await?, "new key").await?;
-    expect_401(server.me_with(&old).await?, "old key after the new one").await?;
+    // Any well-formed token for this issuer: the server cannot judge it without keys.
+    let claims = json!({"iss": idp.issuer(), "aud": "mo", "azp": "mo", "typ": "Bearer",
+        "exp": 4_000_000_000u64, "sub": "nobody"});
+    let unjudged = format!(
+        "{}.{}.c2lnbmF0dXJl",
+        e2e::checks::b64(br#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#),
+        e2e::checks::b64(claims.to_string().as_bytes())
+    );
+    let response = server.me_with(&unjudged).await?;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let retry_after: u64 = response
+        .headers()
+        .get(RETRY_AFTER)
+        .ok_or("503 without Retry-After")?
+        .to_str()?
+        .parse()?;
+    assert!(retry_after >= 1, "Retry-After {retry_after}");
+    let body: api::ErrorBody = response.json().await?;
+    assert_eq!(body.error, "temporarily_unavailable");
+    let ready = server.get("/health/ready", None).await?;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let ready: api::Readiness = ready.json().await?;
+    assert_eq!(ready.missing, vec!["signing_keys"]);
+    // Malformed tokens are still 401, not 503.
+    expect_401(
+        server.me_with("garbage").await?,
+        "garbage while keys missing",
+    )
+    .await?;
+
+    idp.start_again().await?;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = idp.password_token("bruce").await?.access_token;
+    expect_me(server.me_with(&token).await?, "after Keycloak came up").await?;
+    assert_eq!(
+        server.get("/health/ready", None).await?.status(),
+        StatusCode::OK
+    );
     Ok(())
 }

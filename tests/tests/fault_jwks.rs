@@ -8,7 +8,7 @@ use e2e::TestResult;
 use e2e::app::{AppServer, settings_for};
 use e2e::broken_jwks::{BrokenJwks, JwksBehaviour};
 use e2e::checks::{expect_401, expect_me, with_segment};
-use e2e::idp::DevIdp;
+use e2e::idp::Idp;
 use reqwest::StatusCode;
 use serde_json::json;
 use server::Settings;
@@ -21,7 +21,7 @@ const MARGIN: Duration = Duration::from_millis(1500);
 /// The server trusts `idp`'s issuer but fetches keys from `jwks`; refetches allowed every second,
 /// keys older than 2 s refreshed in the background, and no verified-token cache, so every request
 /// runs the full key lookup and signature check.
-fn settings(idp: &DevIdp, jwks: &BrokenJwks) -> Settings {
+fn settings(idp: &Idp, jwks: &BrokenJwks) -> Settings {
     let mut settings = settings_for(idp);
     settings.keycloak_port = jwks.port();
     settings.jwks_fetch_timeout_seconds = FETCH_TIMEOUT.as_secs();
@@ -45,7 +45,7 @@ async fn timed_me(server: &AppServer, token: &str, case: &str) -> TestResult<req
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_500_or_a_hanging_jwks_keeps_the_old_keys_and_requests_stay_bounded() -> TestResult
 {
-    let idp = DevIdp::start().await?;
+    let idp = Idp::start().await?;
     let jwks = BrokenJwks::start(idp.oidc_endpoint("certs")).await?;
     let server = AppServer::start(settings(&idp, &jwks)).await?;
     let bruce = idp.password_token("bruce").await?.access_token;
@@ -104,7 +104,7 @@ async fn garbage_500_or_a_hanging_jwks_keeps_the_old_keys_and_requests_stay_boun
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jwks_that_hangs_from_the_start_gives_a_bounded_503_then_recovers() -> TestResult {
-    let idp = DevIdp::start().await?;
+    let idp = Idp::start().await?;
     let jwks = BrokenJwks::start(idp.oidc_endpoint("certs")).await?;
     jwks.set(JwksBehaviour::Hang);
     let server = AppServer::start(settings(&idp, &jwks)).await?;

@@ -6,7 +6,7 @@ mod org_units_support;
 
 use e2e::TestResult;
 use e2e::app::{AppServer, settings_for};
-use e2e::idp::DevIdp;
+use e2e::idp::Idp;
 use org_units_support::{Client, ELINE_UNIT, Org, all, named};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -295,7 +295,7 @@ async fn race(client: &Client, rounds: usize) -> TestResult {
 
 #[tokio::test]
 async fn two_patches_of_one_version_give_one_200_and_one_409() -> TestResult {
-    let idp = DevIdp::start().await?;
+    let idp = Idp::start().await?;
     // The harness's in-memory database (one connection) and a WAL file with several connections.
     let file = std::env::temp_dir().join(format!("mo-e2e-race-{}.sqlite", std::process::id()));
     let remove_file = || {
@@ -322,7 +322,7 @@ async fn two_patches_of_one_version_give_one_200_and_one_409() -> TestResult {
 
 #[tokio::test]
 async fn with_rbac_disabled_any_authenticated_caller_writes() -> TestResult {
-    let idp = DevIdp::start().await?;
+    let idp = Idp::start().await?;
     let mut settings = settings_for(&idp);
     settings.keycloak_rbac_enabled = false;
     let server = AppServer::start(settings).await?;

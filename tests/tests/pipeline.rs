@@ -1,4 +1,4 @@
-//! The pipeline end to end: dev IdP, server and Chromium together; the app loads and a real token works.
+//! The pipeline end to end: Keycloak, server and Chromium together; the app loads and a real token works.
 
 use e2e::TestResult;
 use e2e::app::Stack;
@@ -9,13 +9,14 @@ async fn the_app_loads_in_chromium_with_settings_from_the_server() -> TestResult
     let stack = Stack::start().await?;
     stack.require_release_build()?;
     let expected_base = stack.idp.base_url();
+    let expected_realm = stack.idp.realm_name().to_owned();
 
     Browser::run(|client| async move {
         client.goto(&stack.url("/")).await?;
         let realm = text_of(&client, "[data-testid=realm]").await?;
         let auth_server = text_of(&client, "[data-testid=auth-server-url]").await?;
         screenshot(&client, "landing").await?;
-        assert_eq!(realm, "mo");
+        assert_eq!(realm, expected_realm);
         assert_eq!(auth_server, expected_base);
 
         // Client-side routing: a deep link is answered with index.html and routed in the browser.
@@ -37,7 +38,8 @@ async fn a_real_token_from_the_idp_is_accepted_and_no_token_is_refused() -> Test
     let anonymous = stack.server.get("/api/v1/me", None).await?;
     assert_eq!(anonymous.status(), 401);
     let challenge = anonymous.headers()["www-authenticate"].to_str()?;
-    assert!(challenge.starts_with("Bearer realm=\"mo\""), "{challenge}");
+    let expected = format!("Bearer realm=\"{}\"", stack.idp.realm_name());
+    assert!(challenge.starts_with(&expected), "{challenge}");
 
     let tokens = stack.idp.password_token("eline").await?;
     let me: api::Me = stack

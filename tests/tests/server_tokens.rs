@@ -1,4 +1,4 @@
-//! The server against the real dev IdP, token by token: real tokens of every user and of the dipex
+//! The server against Keycloak, token by token: real tokens of every user and of the dipex
 //! service account accepted; every kind of bad token or header refused with 401 + WWW-Authenticate.
 
 use std::time::Duration;
@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e::TestResult;
 use e2e::app::{AppServer, settings_for};
 use e2e::checks::{b64, decode_segment, expect_401, expect_me, with_segment};
-use e2e::idp::{DevIdp, DevIdpOptions};
+use e2e::idp::{DIRECT_GRANT_CLIENT, Idp, IdpOptions};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -17,7 +17,7 @@ const REDIRECT_URI: &str = "http://127.0.0.1:8080/callback";
 
 #[tokio::test]
 async fn real_tokens_of_every_user_and_the_dipex_service_account_are_accepted() -> TestResult {
-    let idp = DevIdp::start().await?;
+    let idp = Idp::start().await?;
     let server = AppServer::start(settings_for(&idp)).await?;
     for username in ["bruce", "eline", "alvida"] {
         let user = idp.realm().user(username).ok_or("user in realm file")?;
@@ -30,7 +30,7 @@ async fn real_tokens_of_every_user_and_the_dipex_service_account_are_accepted() 
         let mut roles = user.realm_roles.clone();
         roles.sort();
         assert_eq!(me.roles, roles, "{username}");
-        assert_eq!(me.azp.as_deref(), Some("mo"));
+        assert_eq!(me.azp.as_deref(), Some(DIRECT_GRANT_CLIENT));
         assert!(!me.service_account && me.rbac_enabled);
     }
     // The browser's flow (authorization code + PKCE) gives an equally good token.
@@ -40,6 +40,7 @@ async fn real_tokens_of_every_user_and_the_dipex_service_account_are_accepted() 
         .access_token;
     let me = expect_me(server.me_with(&token).await?, "eline (code flow)").await?;
     assert_eq!(me.roles, vec!["owner"]);
+    assert_eq!(me.azp.as_deref(), Some("mo"));
 
     let token = idp.client_credentials_token("dipex").await?.access_token;
     let me = expect_me(server.me_with(&token).await?, "dipex").await?;
@@ -48,7 +49,7 @@ async fn real_tokens_of_every_user_and_the_dipex_service_account_are_accepted() 
     assert_eq!(me.username.as_deref(), Some("service-account-dipex"));
     assert_eq!(me.roles, vec!["admin"]);
     assert_eq!(
-        idp.stats().await?.certs,
+        server.jwks_fetches().await?,
         1,
         "one JWKS fetch for all of these"
     );
@@ -56,7 +57,7 @@ async fn real_tokens_of_every_user_and_the_dipex_service_account_are_accepted() 
 }
 
 /// The RSA public key of the IdP's JWKS entry `kid`, as PEM (what an attacker uses as HMAC secret).
-async fn public_key_pem(idp: &DevIdp, kid: &str) -> TestResult<String> {
+async fn public_key_pem(idp: &Idp, kid: &str) -> TestResult<String> {
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
     let jwks: Value = reqwest::get(idp.oidc_endpoint("certs"))
         .await?
@@ -77,7 +78,7 @@ async fn public_key_pem(idp: &DevIdp, kid: &str) -> TestResult<String> {
 
 #[tokio::test]
 async fn bad_tokens_and_headers_are_refused_with_401_and_a_challenge() -> TestResult {
-    let idp = DevIdp::start().await?;
+    let idp = Idp::start().await?;
     let server = AppServer::start(settings_for(&idp)).await?;
     let good = idp.password_token("bruce").await?.access_token;
     expect_me(server.me_with(&good).await?, "bruce").await?;
@@ -232,9 +233,9 @@ async fn bad_tokens_and_headers_are_refused_with_401_and_a_challenge() -> TestRe
 
 #[tokio::test]
 async fn expired_real_token_is_refused() -> TestResult {
-    let idp = DevIdp::start_with(DevIdpOptions {
+    let idp = Idp::start_with(IdpOptions {
         access_token_ttl: Some(Duration::from_secs(1)),
-        ..DevIdpOptions::default()
+        ..IdpOptions::default()
     })
     .await?;
     let mut settings = settings_for(&idp);
@@ -250,7 +251,7 @@ async fn expired_real_token_is_refused() -> TestResult {
 
 #[tokio::test]
 async fn tokens_of_another_issuer_or_client_are_refused() -> TestResult {
-    let idp = DevIdp::start().await?;
+    let idp = Idp::start().await?;
     let bruce = idp.password_token("bruce").await?.access_token;
     let dipex = idp.client_credentials_token("dipex").await?.access_token;
 

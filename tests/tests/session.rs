@@ -1,13 +1,14 @@
-//! The browser session end to end (dev IdP, server, release build in headless Chromium): sign-in
+//! The browser session end to end (Keycloak, server, release build in headless Chromium): sign-in
 //! through the IdP's form back to the protected route, tokens in memory only, bearer API calls,
-//! timed refresh with 15-second tokens, reload without iframes, logout, and an ended session.
+//! timed refresh with 15-second tokens (counted in Keycloak's events), reload without iframes,
+//! logout, and a session ended by an admin.
 
 use std::time::{Duration, Instant};
 
 use e2e::TestResult;
 use e2e::app::Stack;
 use e2e::browser::{Browser, is_present, login, screenshot, text_of, wait_for, web_storage};
-use e2e::idp::DevIdpOptions;
+use e2e::idp::IdpOptions;
 use e2e::ui::wait_for_url;
 use fantoccini::{Client, Locator};
 
@@ -20,9 +21,9 @@ const CHECK_EVERY: Duration = Duration::from_secs(3);
 const PROTECTED: &str = "/me?from=e2e";
 
 async fn stack() -> TestResult<Stack> {
-    let stack = Stack::start_with(DevIdpOptions {
+    let stack = Stack::start_with(IdpOptions {
         access_token_ttl: Some(ACCESS_TOKEN_TTL),
-        ..DevIdpOptions::default()
+        ..IdpOptions::default()
     })
     .await?;
     stack.require_release_build()?;
@@ -57,7 +58,10 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
         // The landing page, anonymous after the silent check-sso round trip.
         client.goto(&stack.url("/")).await?;
         assert_eq!(text_of(&client, "[data-testid=log-in]").await?, "Log in");
-        assert_eq!(text_of(&client, "[data-testid=realm]").await?, "mo");
+        assert_eq!(
+            text_of(&client, "[data-testid=realm]").await?,
+            stack.idp.realm_name()
+        );
         wait_for_url(&client, &stack.url("/")).await?;
         screenshot(&client, "session-landing").await?;
 
@@ -95,7 +99,7 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
         // A minute of use with 15-second tokens: every API call succeeds (a 200 from the API
         // proves the bearer went along: it answers 401 without one) and the timer refreshes
         // about once per token lifetime.
-        stack.idp.reset_stats().await?;
+        let mark = stack.idp.mark();
         let started = Instant::now();
         let mut checks = 0;
         while started.elapsed() < USE_FOR {
@@ -116,17 +120,24 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
                 "eline"
             );
         }
-        let stats = stack.idp.stats().await?;
-        println!(
-            "{checks} account checks in {USE_FOR:?}: {} token-endpoint requests",
-            stats.token
-        );
+        let events = stack.idp.events_since(mark).await?;
+        let refreshes = events.count("REFRESH_TOKEN");
+        println!("{checks} account checks in {USE_FOR:?}: {refreshes} refreshes");
         assert!(
-            (3..=6).contains(&stats.token),
-            "one refresh per {ACCESS_TOKEN_TTL:?} lifetime, got {} in {USE_FOR:?}",
-            stats.token
+            (3..=6).contains(&refreshes),
+            "one refresh per {ACCESS_TOKEN_TTL:?} lifetime, got {refreshes} in {USE_FOR:?}"
         );
-        assert_eq!(stats.auth, 0, "no redirect to the IdP while signed in");
+        assert_eq!(
+            events.token_requests(),
+            refreshes,
+            "no failed or other token requests: {:?}",
+            events.kinds()
+        );
+        assert_eq!(
+            events.authorizations(),
+            0,
+            "no redirect to the IdP while signed in"
+        );
         let statuses = api_statuses(&client).await?;
         assert!(
             statuses.len() > checks,
@@ -139,18 +150,24 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
         );
 
         // Reload: memory is gone, one top-level prompt=none redirect signs in again, no form.
-        stack.idp.reset_stats().await?;
+        let mark = stack.idp.mark();
         client.refresh().await?;
         assert_eq!(
             text_of(&client, "[data-testid=me-username]").await?,
             "eline"
         );
         wait_for_url(&client, &stack.url(PROTECTED)).await?;
-        let stats = stack.idp.stats().await?;
-        assert_eq!(stats.auth, 1, "one silent authorization request");
+        let events = stack.idp.events_since(mark).await?;
+        assert_eq!(
+            events.authorizations(),
+            1,
+            "one silent authorization request: {:?}",
+            events.kinds()
+        );
         assert!(web_storage(&client).await?.session.is_empty());
 
-        // Log out: back on the landing page, anonymous.
+        // Log out: back on the landing page, anonymous, with no confirmation page in between.
+        let mark = stack.idp.mark();
         client
             .find(Locator::Css("[data-testid=log-out]"))
             .await?
@@ -158,7 +175,7 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
             .await?;
         assert_eq!(text_of(&client, "[data-testid=log-in]").await?, "Log in");
         wait_for_url(&client, &stack.url("/")).await?;
-        assert_eq!(stack.idp.stats().await?.logout, 1);
+        assert_eq!(stack.idp.events_since(mark).await?.count("LOGOUT"), 1);
         assert!(!is_present(&client, "[data-testid=log-out]").await?);
         let storage = web_storage(&client).await?;
         assert!(
@@ -176,7 +193,7 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
 
 #[tokio::test]
 async fn an_ended_idp_session_shows_a_notice_and_one_click_signs_in_again() -> TestResult {
-    let mut stack = stack().await?;
+    let stack = stack().await?;
     let eline = stack.idp.realm().password_of("eline")?;
 
     Browser::run(|client| async move {
@@ -187,9 +204,8 @@ async fn an_ended_idp_session_shows_a_notice_and_one_click_signs_in_again() -> T
             "eline"
         );
 
-        // The IdP forgets every session and refresh token (a restart): the next refresh gets
-        // invalid_grant.
-        stack.idp.start_again().await?;
+        // An admin signs eline out in Keycloak: the next refresh gets invalid_grant.
+        stack.idp.end_sessions_of("eline").await?;
         let notice = text_of(&client, "[data-testid=session-ended]").await?;
         assert!(notice.contains("Your session has ended"), "{notice}");
         assert!(!is_present(&client, "[data-testid=log-out]").await?);

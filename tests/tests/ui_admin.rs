@@ -9,7 +9,7 @@ use e2e::TestResult;
 use e2e::app::Stack;
 use e2e::browser::{Browser, screenshot, text_of};
 use e2e::browser::{login, wait_for};
-use e2e::idp::DevIdpOptions;
+use e2e::idp::IdpOptions;
 use e2e::ui::{
     choose, click, count, fill, is_disabled, scroll_to, scrolls_sideways, value_of,
     wait_for_absence, wait_for_path, wait_for_text,
@@ -260,9 +260,9 @@ async fn screenshots_of_landing_and_tree_also_at_360_px() -> TestResult {
 #[tokio::test]
 async fn the_last_minute_of_the_session_is_announced_and_sign_in_again_comes_back() -> TestResult {
     // Refresh tokens (and IdP sessions) of 65 s: the last minute starts 5 s after signing in.
-    let stack = Stack::start_with(DevIdpOptions {
+    let stack = Stack::start_with(IdpOptions {
         refresh_token_ttl: Some(Duration::from_secs(65)),
-        ..DevIdpOptions::default()
+        ..IdpOptions::default()
     })
     .await?;
     stack.require_release_build()?;

@@ -9,7 +9,7 @@ use reqwest::{Url, redirect};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::{DevIdp, HTTP_TIMEOUT, Tokens};
+use super::{BROWSER_CLIENT, HTTP_TIMEOUT, Idp, Tokens};
 use crate::TestResult;
 
 const MAX_REDIRECTS: usize = 10;
@@ -20,15 +20,12 @@ enum Landing {
     Callback(Url),
 }
 
-impl DevIdp {
+impl Idp {
     /// The browser flow without a browser: authorization request with PKCE S256, state and nonce, the
     /// IdP's login form (fresh cookie jar), the callback, then the code exchange. Checks state and nonce.
     pub async fn code_flow_tokens(&self, username: &str, redirect_uri: &str) -> TestResult<Tokens> {
-        let password = self
-            .realm_user(username)?
-            .password()
-            .ok_or(format!("{username} has no password"))?;
-        let client_id = self.public_client_id()?;
+        let password = self.realm.password_of(username)?;
+        let client_id = BROWSER_CLIENT;
         let browser = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(redirect::Policy::none())
@@ -54,7 +51,7 @@ impl DevIdp {
                 let action = form_action(&html).ok_or("the IdP's login page has no form")?;
                 let response = browser
                     .post(url.join(&action)?)
-                    .form(&[("username", username), ("password", password)])
+                    .form(&[("username", username), ("password", password.as_str())])
                     .send()
                     .await?;
                 let location = redirect_target(&url, &response)?.ok_or(format!(
@@ -171,4 +168,16 @@ fn jwt_claims(jwt: &str) -> TestResult<serde_json::Value> {
 /// 64 random characters, valid as a PKCE verifier, state or nonce.
 fn random_token() -> String {
     format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+impl Idp {
+    /// The refresh-token grant for a token of the browser client (`mo`), as the SPA sends it.
+    pub async fn code_flow_refresh(&self, refresh_token: &str) -> TestResult<Tokens> {
+        self.token_request(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", BROWSER_CLIENT),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
 }

@@ -23,8 +23,6 @@ pub struct Realm {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RealmUser {
-    /// Keycloak's user id, which is the `sub` of the user's tokens.
-    pub id: Option<String>,
     pub username: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -102,13 +100,6 @@ impl Realm {
         self.users
             .iter()
             .find(|u| u.service_account_client_id.as_deref() == Some(client_id))
-    }
-
-    /// The browser client (public, with direct access grants for the password grant): `mo`.
-    pub fn public_client(&self) -> Option<&RealmClient> {
-        self.clients
-            .iter()
-            .find(|c| c.public_client && c.direct_access_grants_enabled)
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use e2e::TestResult;
 use e2e::app::{AppServer, settings_for};
-use e2e::idp::DevIdp;
+use e2e::idp::Idp;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -18,13 +18,13 @@ pub const ELINE_UNIT: &str = "Social og Sundhed";
 
 /// A dev IdP and a server that trusts it, seeded with the demo organisation and the realm's users.
 pub struct Org {
-    pub idp: DevIdp,
+    pub idp: Idp,
     pub server: AppServer,
 }
 
 impl Org {
     pub async fn start() -> TestResult<Self> {
-        let idp = DevIdp::start().await?;
+        let idp = Idp::start().await?;
         let server = AppServer::start(settings_for(&idp)).await?;
         Ok(Self { idp, server })
     }
@@ -90,7 +90,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn login(idp: &DevIdp, origin: &str, who: &str) -> TestResult<Self> {
+    pub async fn login(idp: &Idp, origin: &str, who: &str) -> TestResult<Self> {
         let tokens = if who == "dipex" {
             idp.client_credentials_token(who).await?
         } else {

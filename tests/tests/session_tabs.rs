@@ -1,0 +1,181 @@
+//! Refresh-token rotation in the browser against Keycloak (`revokeRefreshToken`, no reuse): two
+//! tabs of one user each keep their own session for a minute without fighting over a refresh
+//! token, and a refresh token replayed by someone else ends the session with the notice, once.
+
+use std::time::{Duration, Instant};
+
+use e2e::TestResult;
+use e2e::app::Stack;
+use e2e::browser::{Browser, is_present, login, screenshot, text_of, wait_for};
+use e2e::idp::IdpOptions;
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+
+const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15);
+const USE_FOR: Duration = Duration::from_secs(60);
+const CHECK_EVERY: Duration = Duration::from_millis(1500);
+const PROTECTED: &str = "/me";
+
+async fn stack() -> TestResult<Stack> {
+    let stack = Stack::start_with(IdpOptions {
+        access_token_ttl: Some(ACCESS_TOKEN_TTL),
+        ..IdpOptions::default()
+    })
+    .await?;
+    stack.require_release_build()?;
+    Ok(stack)
+}
+
+/// HTTP statuses of every `/api/v1/me` request this tab made (Resource Timing).
+async fn api_statuses(client: &Client) -> TestResult<Vec<u64>> {
+    let script = r#"
+        return performance.getEntriesByType("resource")
+            .filter((entry) => new URL(entry.name).pathname === "/api/v1/me")
+            .map((entry) => entry.responseStatus);
+    "#;
+    Ok(serde_json::from_value(
+        client.execute(script, Vec::new()).await?,
+    )?)
+}
+
+/// Clicks the account page's refresh and fails on any error the page shows.
+async fn check_account(client: &Client, tab: &str, since: Instant) -> TestResult {
+    client
+        .find(Locator::Css("[data-testid=me-refresh]"))
+        .await?
+        .click()
+        .await?;
+    if is_present(client, "[role=alert]").await? {
+        let alert = text_of(client, "[role=alert]").await?;
+        screenshot(client, &format!("tabs-failure-{tab}")).await?;
+        return Err(format!("tab {tab}: an error after {:?}: {alert}", since.elapsed()).into());
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_tabs_of_one_user_keep_refreshing_for_a_minute_with_rotation_on() -> TestResult {
+    let stack = stack().await?;
+    let eline = stack.idp.realm().password_of("eline")?;
+    Browser::run(|client| async move {
+        client.goto(&stack.url(PROTECTED)).await?;
+        login(&client, "eline", &eline).await?;
+        assert_eq!(
+            text_of(&client, "[data-testid=me-username]").await?,
+            "eline"
+        );
+        let first = client.window().await?;
+
+        // The second tab signs itself in silently (the Keycloak session's cookie): its own tokens.
+        let second = client.new_window(true).await?.handle;
+        client.switch_to_window(second.clone()).await?;
+        client.goto(&stack.url(PROTECTED)).await?;
+        assert_eq!(
+            text_of(&client, "[data-testid=me-username]").await?,
+            "eline"
+        );
+
+        let mark = stack.idp.mark();
+        let started = Instant::now();
+        while started.elapsed() < USE_FOR {
+            for (tab, handle) in [("A", &first), ("B", &second)] {
+                client.switch_to_window(handle.clone()).await?;
+                check_account(&client, tab, started).await?;
+            }
+            tokio::time::sleep(CHECK_EVERY).await;
+        }
+        let events = stack.idp.events_since(mark).await?;
+        let refreshes = events.count("REFRESH_TOKEN");
+        println!(
+            "two tabs, {USE_FOR:?}: {refreshes} refreshes, {:?}",
+            events.kinds()
+        );
+        assert_eq!(
+            events.count("REFRESH_TOKEN_ERROR"),
+            0,
+            "{:?}",
+            events.kinds()
+        );
+        assert!(
+            (6..=12).contains(&refreshes),
+            "about one refresh per {ACCESS_TOKEN_TTL:?} in each tab: {refreshes}"
+        );
+        for (tab, handle) in [("A", &first), ("B", &second)] {
+            client.switch_to_window(handle.clone()).await?;
+            let statuses = api_statuses(&client).await?;
+            assert!(
+                statuses.len() > 10 && statuses.iter().all(|status| *status == 200),
+                "tab {tab}: every API call succeeded: {statuses:?}"
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Records the refresh token of every token-endpoint answer this page receives, as script on the
+/// page could (the attacker this test plays).
+const CAPTURE_REFRESH_TOKENS: &str = r#"
+    window.__stolen = [];
+    const realFetch = window.fetch;
+    window.fetch = async function (input, init) {
+        const response = await realFetch.apply(this, arguments);
+        const url = typeof input === "string" ? input : input.url;
+        if (url.includes("/protocol/openid-connect/token")) {
+            response.clone().json().then((body) => {
+                if (body.refresh_token) window.__stolen.push(body.refresh_token);
+            }).catch(() => {});
+        }
+        return response;
+    };
+"#;
+
+#[tokio::test]
+async fn a_replayed_refresh_token_ends_the_session_with_the_notice_not_a_loop() -> TestResult {
+    let stack = stack().await?;
+    let eline = stack.idp.realm().password_of("eline")?;
+    Browser::run(|client| async move {
+        client.goto(&stack.url(PROTECTED)).await?;
+        login(&client, "eline", &eline).await?;
+        assert_eq!(
+            text_of(&client, "[data-testid=me-username]").await?,
+            "eline"
+        );
+        client.execute(CAPTURE_REFRESH_TOKENS, Vec::new()).await?;
+
+        // Wait for the tab's next refresh and take the refresh token it was given.
+        let started = Instant::now();
+        let stolen = loop {
+            let value = client
+                .execute("return window.__stolen.at(-1) || null", Vec::new())
+                .await?;
+            if let Value::String(token) = value {
+                break token;
+            }
+            if started.elapsed() > ACCESS_TOKEN_TTL * 2 {
+                return Err("the tab did not refresh within two token lifetimes".into());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+
+        // Someone else uses it first; the tab's next refresh replays it and Keycloak refuses.
+        stack.idp.code_flow_refresh(&stolen).await?;
+        let notice = text_of(&client, "[data-testid=session-ended]").await?;
+        assert!(notice.contains("Your session has ended"), "{notice}");
+        screenshot(&client, "session-replayed-refresh").await?;
+
+        // Not a loop: nothing more reaches Keycloak while the notice is up.
+        let mark = stack.idp.mark();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let events = stack.idp.events_since(mark).await?;
+        assert_eq!(
+            events.token_requests() + events.authorizations(),
+            0,
+            "{:?}",
+            events.kinds()
+        );
+        wait_for(&client, "[data-testid=session-ended] button").await?;
+        Ok(())
+    })
+    .await
+}
