@@ -27,6 +27,19 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 /// user's token without a browser (the `mo` client has no password grant). Its tokens carry the
 /// same claims as `mo`'s (the uuid and `mo` audience mappers are copied), with `azp` = this.
 pub const DIRECT_GRANT_CLIENT: &str = "e2e-direct-grant";
+/// The user events a test realm stores (the realm file keeps Keycloak's defaults).
+const COUNTED_EVENTS: &[&str] = &[
+    "LOGIN",
+    "LOGIN_ERROR",
+    "CODE_TO_TOKEN",
+    "CODE_TO_TOKEN_ERROR",
+    "REFRESH_TOKEN",
+    "REFRESH_TOKEN_ERROR",
+    "LOGOUT",
+    "LOGOUT_ERROR",
+    "CLIENT_LOGIN",
+    "CLIENT_LOGIN_ERROR",
+];
 /// The browser client of the realm file.
 pub const BROWSER_CLIENT: &str = "mo";
 
@@ -299,6 +312,8 @@ fn unique_realm_name() -> String {
 fn test_realm(mut realm: Value, name: &str, options: &IdpOptions) -> TestResult<Value> {
     realm["realm"] = json!(name);
     realm["eventsEnabled"] = json!(true);
+    // Keycloak stores refreshes only when asked (not among its default event types).
+    realm["enabledEventTypes"] = json!(COUNTED_EVENTS);
     if let Some(ttl) = options.access_token_ttl {
         realm["accessTokenLifespan"] = json!(ttl.as_secs().max(1));
     }
