@@ -22,6 +22,7 @@ use tracing::Level;
 
 use crate::auth::{JwksCache, Validator};
 use crate::error::Error;
+use crate::metrics::{self, Metrics};
 use crate::routes::{employees, health, keycloak_json, me, org_units, spa};
 use crate::settings::Settings;
 use crate::store;
@@ -52,6 +53,7 @@ struct Inner {
     realm: Arc<str>,
     validator: Validator,
     jwks: Arc<JwksCache>,
+    metrics: Arc<Metrics>,
     db: SqlitePool,
     keycloak_json: api::KeycloakJson,
     idp_origin: String,
@@ -68,10 +70,12 @@ impl AppState {
             settings.refresh_policy(),
         )
         .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        let validator = Validator::new(&settings)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 realm: Arc::from(settings.keycloak_realm.as_str()),
-                validator: Validator::new(&settings)?,
+                metrics: Arc::new(Metrics::new(jwks.clone(), validator.clone())),
+                validator,
                 jwks,
                 db: store::connect_lazy(&settings.database_url)?,
                 keycloak_json: settings.keycloak_json()?,
@@ -95,6 +99,10 @@ impl AppState {
 
     pub fn jwks(&self) -> &Arc<JwksCache> {
         &self.inner.jwks
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
     }
 
     pub fn db(&self) -> &SqlitePool {
@@ -160,6 +168,7 @@ pub fn app(state: AppState) -> Router {
         .route("/keycloak.json", get(keycloak_json::get))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(crate::routes::metrics::get))
         .nest("/api", api)
         .route("/", get(spa::index))
         .route("/index.html", get(spa::index))
@@ -193,6 +202,12 @@ pub fn app(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Router layers wrap each route (and the fallback) after routing, so the matched route
+        // template is known here; the latency covers every layer above (logging included).
+        .layer(middleware::from_fn_with_state(
+            state.metrics().clone(),
+            metrics::record_request,
+        ))
         // Outermost: whatever logs a header sees `Authorization: Sensitive`.
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION, COOKIE]))
         .with_state(state)

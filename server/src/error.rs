@@ -24,6 +24,18 @@ pub enum Unauthorized {
     InvalidToken(TokenError),
 }
 
+impl Unauthorized {
+    /// A fixed snake_case name of the reason (a metric label): `missing_token`, `invalid_request`,
+    /// or the token error's own ([`TokenError::label`]).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Unauthorized::MissingToken => "missing_token",
+            Unauthorized::InvalidRequest(_) => "invalid_request",
+            Unauthorized::InvalidToken(e) => e.label(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{reason}")]

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod error;
+pub mod metrics;
 pub mod rbac;
 pub mod routes;
 pub mod settings;

@@ -45,21 +45,25 @@ impl FromRequestParts<AppState> for Principal {
         // The realm (an `Arc`) is cloned on refusals only: no shared counter touched per request.
         let token = bearer_token(parts).map_err(|reason| {
             tracing::info!(%reason, "request refused");
+            state.metrics().token_refused(reason.label());
             Error::unauthorized(state.realm(), reason)
         })?;
         match state.validator().validate(state.jwks(), token).await {
             Ok(principal) => {
+                state.metrics().token_accepted();
                 tracing::debug!(username = ?principal.username, azp = ?principal.azp, "authenticated");
                 Ok(principal)
             }
             Err(ValidationError::Token(reason)) => {
                 tracing::info!(%reason, "bearer token refused");
+                state.metrics().token_refused(reason.label());
                 Err(Error::unauthorized(
                     state.realm(),
                     Unauthorized::InvalidToken(reason),
                 ))
             }
             Err(ValidationError::KeysUnavailable { retry_after }) => {
+                state.metrics().token_refused("keys_unavailable");
                 Err(Error::KeysUnavailable { retry_after })
             }
         }

@@ -83,6 +83,9 @@ struct CacheState {
     last_attempt: Option<Instant>,
     last_unknown_kid_refetch: Option<Instant>,
     last_error: Option<String>,
+    /// Completed attempts that stored no key set.
+    failures: u64,
+    unknown_kid_refetches: u64,
 }
 
 /// What the cache holds, for readiness and logs.
@@ -94,6 +97,10 @@ pub struct CacheStatus {
     pub fetches: u64,
     /// Fetches finished (successfully or not).
     pub completed: u64,
+    /// Finished fetches that stored no key set (`completed - failed` succeeded).
+    pub failed: u64,
+    /// Fetches started for a token whose `kid` was not in the set (rate-limited ones not counted).
+    pub unknown_kid_refetches: u64,
     pub last_error: Option<String>,
 }
 
@@ -198,6 +205,8 @@ impl JwksCache {
             key_count: s.keys.as_ref().map_or(0, |k| k.len()),
             fetches: self.fetch_count(),
             completed: s.attempts,
+            failed: s.failures,
+            unknown_kid_refetches: s.unknown_kid_refetches,
             last_error: s.last_error.clone(),
         }
     }
@@ -281,7 +290,10 @@ impl JwksCache {
                 Reason::Initial if within(s.last_attempt) => return,
                 Reason::Initial => {}
                 Reason::UnknownKid if within(s.last_unknown_kid_refetch) => return,
-                Reason::UnknownKid => s.last_unknown_kid_refetch = Some(now),
+                Reason::UnknownKid => {
+                    s.last_unknown_kid_refetch = Some(now);
+                    s.unknown_kid_refetches += 1;
+                }
             }
         }
         // The fetch runs in its own task holding the lock: a caller that goes away (client
@@ -348,6 +360,7 @@ impl JwksCache {
                     "fetching signing keys failed"
                 );
                 s.last_error = Some(error.to_string());
+                s.failures += 1;
             }
         }
     }

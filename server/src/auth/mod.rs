@@ -54,3 +54,27 @@ pub enum TokenError {
     #[error("token claims are malformed")]
     BadClaims,
 }
+
+impl TokenError {
+    /// The variant's fixed snake_case name (a metric label; never anything from the token).
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenError::TooLong => "too_long",
+            TokenError::Malformed => "malformed",
+            TokenError::BadHeader => "bad_header",
+            TokenError::AlgorithmNotAllowed => "algorithm_not_allowed",
+            TokenError::CriticalHeader => "critical_header",
+            TokenError::UnknownKey => "unknown_key",
+            TokenError::NoKeyId => "no_key_id",
+            TokenError::BadSignature => "bad_signature",
+            TokenError::Expired => "expired",
+            TokenError::NotYetValid => "not_yet_valid",
+            TokenError::MissingClaim => "missing_claim",
+            TokenError::WrongIssuer => "wrong_issuer",
+            TokenError::WrongAudience => "wrong_audience",
+            TokenError::WrongType => "wrong_type",
+            TokenError::BadUuid => "bad_uuid",
+            TokenError::BadClaims => "bad_claims",
+        }
+    }
+}

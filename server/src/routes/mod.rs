@@ -5,5 +5,6 @@ pub mod health;
 pub mod input;
 pub mod keycloak_json;
 pub mod me;
+pub mod metrics;
 pub mod org_units;
 pub mod spa;
