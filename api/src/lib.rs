@@ -5,7 +5,10 @@ mod org;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use org::{Employee, MAX_UNIT_NAME_CHARS, NewOrgUnit, OrgUnit, OrgUnitPatch, Permissions};
+pub use org::{
+    Employee, MAX_UNIT_NAME_CHARS, NewOrgUnit, OrgUnit, OrgUnitPatch, Permissions,
+    is_forbidden_in_unit_name,
+};
 
 /// `GET /keycloak.json`: what the browser needs to find the IdP, in the Keycloak adapter format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

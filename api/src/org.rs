@@ -6,6 +6,18 @@ use uuid::Uuid;
 /// Longest unit name accepted (in characters, after trimming).
 pub const MAX_UNIT_NAME_CHARS: usize = 200;
 
+/// Characters a unit name may not contain: control characters, and the invisible and
+/// text-direction characters that make a name read differently from what it is (bidi embeddings
+/// and overrides U+202A–U+202E, isolates U+2066–U+2069, zero-width characters and direction marks
+/// U+200B–U+200F, the byte-order mark U+FEFF). Server and browser both apply it.
+pub fn is_forbidden_in_unit_name(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{FEFF}'
+        )
+}
+
 /// What the caller may do with one unit, as the server's RBAC decides it (the same code that
 /// enforces it on writes). `move` is true when the caller may move the unit somewhere; the new
 /// parent is checked when a move is requested. `delete` ignores children (a unit with children

@@ -150,6 +150,15 @@ fn unit_names_are_trimmed_and_bounded_before_sending() {
     let too_long = validate_unit_name(&format!("{longest}x")).unwrap_err();
     assert!(too_long.contains("at most 200"), "{too_long}");
     assert!(validate_unit_name("a\u{0}b").is_err());
+    for hidden in [
+        "Skole\u{202E}gnidlaB",
+        "a\u{2067}b",
+        "a\u{200B}b",
+        "\u{FEFF}Skoler",
+    ] {
+        let refusal = validate_unit_name(hidden).unwrap_err();
+        assert!(refusal.contains("text-direction"), "{hidden:?}: {refusal}");
+    }
 }
 
 fn me(roles: &[&str], uuid: Option<Uuid>) -> Me {

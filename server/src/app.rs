@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::handler::Handler;
+use axum::http::HeaderName;
 use axum::http::header::{
-    AUTHORIZATION, CONTENT_SECURITY_POLICY, COOKIE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, REFERRER_POLICY,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Request};
 use axum::middleware::{self, Next};
@@ -130,7 +131,7 @@ impl AppState {
             script_src.push_str(hash);
         }
         format!(
-            "default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; \
+            "default-src 'self'; script-src {script_src}; style-src 'self'; \
              img-src 'self' data:; font-src 'self'; connect-src 'self' {idp}; frame-src 'none'; \
              form-action 'self' {idp}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
         )
@@ -157,7 +158,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/employees", get(employees::list))
         .method_not_allowed_fallback(api_method_not_allowed)
-        .fallback(api_not_found);
+        .fallback(api_not_found)
+        // Personal data must not stay in the browser's disk cache after logout.
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     let static_files = ServeDir::new(&state.settings().static_dir)
         .append_index_html_on_directories(false)
         .call_fallback_on_method_not_allowed(true)
@@ -194,6 +200,11 @@ pub fn app(state: AppState) -> Router {
             X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        .layer(SetResponseHeaderLayer::overriding(
+            CROSS_ORIGIN_OPENER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(middleware::from_fn(hsts_over_https))
         // Request logs carry method, path (never the query) and status; no headers.
         .layer(
             TraceLayer::new_for_http()
@@ -211,6 +222,30 @@ pub fn app(state: AppState) -> Router {
         // Outermost: whatever logs a header sees `Authorization: Sensitive`.
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION, COOKIE]))
         .with_state(state)
+}
+
+/// `Cross-Origin-Opener-Policy` (not among the `http` crate's constants).
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
+
+/// HSTS for one year when the request came over https: directly, or through a TLS-terminating
+/// proxy that says so in `X-Forwarded-Proto`. (Browsers ignore the header over plain http, so a
+/// forged `X-Forwarded-Proto` gains nothing.)
+async fn hsts_over_https(request: Request<axum::body::Body>, next: Next) -> Response {
+    let https = request.uri().scheme_str() == Some("https")
+        || request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+    let mut response = next.run(request).await;
+    if https {
+        response.headers_mut().insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// Refuses a request whose headers exceed `limit` bytes with 431, before anything reads them.

@@ -5,45 +5,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_SECURITY_POLICY, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{CONTENT_SECURITY_POLICY, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 
-use super::*;
-use crate::test_support::{JwksServer, Mode, b64, claims, keys, mint, now};
-
-struct Running {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Running {
-    async fn start(settings: Settings) -> Self {
-        let state = AppState::new(settings).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-        Self {
-            base,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn me(&self, authorization: &[&str]) -> reqwest::Response {
-        let mut req = self.http.get(format!("{}/api/v1/me", self.base));
-        for value in authorization {
-            req = req.header(AUTHORIZATION, *value);
-        }
-        req.send().await.unwrap()
-    }
-}
+use crate::test_support::{JwksServer, Mode, RunningApp as Running, b64, claims, keys, mint, now};
 
 async fn assert_401(response: reqwest::Response, error: &str) {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -339,4 +304,52 @@ async fn logs_never_contain_tokens() {
             assert!(!logs.contains(part), "a token part is in the logs");
         }
     }
+}
+
+#[tokio::test]
+async fn api_answers_are_never_stored_and_every_answer_isolates_its_window() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let app = Running::start(server.settings()).await;
+    let token = mint(&keys()[0], &claims(&server.issuer()));
+    let bearer = format!("Bearer {token}");
+    for response in [
+        app.me(&[&bearer]).await,
+        app.me(&[]).await,
+        app.get("/api/v1/no-such-route").await,
+    ] {
+        assert_eq!(
+            response.headers()["cache-control"],
+            "no-store",
+            "{}",
+            response.url()
+        );
+        assert_eq!(
+            response.headers()["cross-origin-opener-policy"],
+            "same-origin"
+        );
+    }
+    let page = app.get("/keycloak.json").await;
+    assert_eq!(page.headers()["cross-origin-opener-policy"], "same-origin");
+    assert!(
+        page.headers().get("strict-transport-security").is_none(),
+        "plain http"
+    );
+    let csp = page.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("style-src 'self';"), "{csp}");
+
+    // Behind a TLS-terminating proxy: HSTS.
+    let proxied = app
+        .http
+        .get(format!("{}/keycloak.json", app.base))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        proxied.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
 }

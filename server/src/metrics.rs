@@ -220,6 +220,7 @@ fn counter_family(
     Ok(())
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// One sample line of a text exposition: `name{label="value",...} value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -228,12 +229,14 @@ pub struct Sample {
     pub value: f64,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// The samples of an OpenMetrics (or Prometheus) text exposition, in order; comment lines and
 /// lines that do not parse are skipped. For tests that scrape `/metrics`.
 pub fn parse(text: &str) -> Vec<Sample> {
     text.lines().filter_map(parse_line).collect()
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// The sum of the samples called `name` (counters end in `_total`) whose labels include every
 /// pair in `labels`; 0 when there is none. E.g. `sum(&text, "mo_jwks_fetches_total",
 /// &[("outcome", "ok")])`.
@@ -250,6 +253,7 @@ pub fn sum(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
+#[cfg(any(test, feature = "test-support"))]
 fn parse_line(line: &str) -> Option<Sample> {
     if line.starts_with('#') {
         return None;
@@ -280,6 +284,7 @@ fn parse_line(line: &str) -> Option<Sample> {
 }
 
 /// A label value up to its closing quote (`\\`, `\"` and `\n` unescaped), and what follows it.
+#[cfg(any(test, feature = "test-support"))]
 fn unescape_until_quote(text: &str) -> Option<(String, &str)> {
     let mut value = String::new();
     let mut chars = text.char_indices();

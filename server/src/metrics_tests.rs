@@ -1,44 +1,33 @@
 //! `/metrics` over HTTP against the whole app (local JWKS endpoint, tokens minted in the test), and the exposition parser.
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::CONTENT_TYPE;
 use serde_json::json;
 
 use super::*;
-use crate::app::{AppState, app};
 use crate::settings::Settings;
-use crate::test_support::{JwksServer, Mode, claims, keys, mint, now};
+use crate::test_support::{JwksServer, Mode, RunningApp, claims, keys, mint, now};
 
-struct Running {
-    base: String,
-    http: reqwest::Client,
-}
+/// The app on a local port, with the answers these tests look at.
+struct Running(RunningApp);
 
 impl Running {
     async fn start(settings: Settings) -> Self {
-        let state = AppState::new(settings).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-        Self {
-            base,
-            http: reqwest::Client::new(),
-        }
+        Self(RunningApp::start(settings).await)
     }
 
     /// `GET /api/v1/me` with `Authorization: Bearer {token}` (no header for `None`).
     async fn me(&self, token: Option<&str>) -> StatusCode {
-        let mut request = self.http.get(format!("{}/api/v1/me", self.base));
-        if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
-        }
-        request.send().await.unwrap().status()
+        let header = token.map(|token| format!("Bearer {token}"));
+        let values: Vec<&str> = header.iter().map(String::as_str).collect();
+        self.0.me(&values).await.status()
     }
 
     async fn status(&self, method: &str, path: &str) -> StatusCode {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let url = format!("{}{path}", self.base);
-        self.http
+        let url = format!("{}{path}", self.0.base);
+        self.0
+            .http
             .request(method, url)
             .send()
             .await
@@ -47,12 +36,7 @@ impl Running {
     }
 
     async fn scrape(&self) -> String {
-        let r = self
-            .http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .unwrap();
+        let r = self.0.get("/metrics").await;
         assert_eq!(r.status(), StatusCode::OK, "no token needed");
         assert_eq!(r.headers()[CONTENT_TYPE], super::CONTENT_TYPE);
         let text = r.text().await.unwrap();

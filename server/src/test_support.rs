@@ -239,3 +239,40 @@ pub fn settings_for(addr: SocketAddr) -> Settings {
     s.jwks_fetch_timeout_seconds = 2;
     s
 }
+
+/// The whole app on a free loopback port, for tests that speak HTTP to it.
+pub struct RunningApp {
+    /// `http://127.0.0.1:{port}`.
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl RunningApp {
+    pub async fn start(settings: Settings) -> Self {
+        let state = crate::app::AppState::new(settings).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, crate::app::app(state)).await.unwrap() });
+        Self {
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /api/v1/me` with these `Authorization` header values (none, one, or several).
+    pub async fn me(&self, authorization: &[&str]) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}/api/v1/me", self.base));
+        for value in authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, *value);
+        }
+        request.send().await.unwrap()
+    }
+}

@@ -146,13 +146,20 @@ impl Stack {
         })
     }
 
+    /// A stack for browser tests: `options`, and the release build the browser loads must exist.
+    pub async fn for_browser(options: IdpOptions) -> TestResult<Self> {
+        let stack = Self::start_with(options).await?;
+        stack.require_release_build()?;
+        Ok(stack)
+    }
+
     /// `{origin}{path}` of the server.
     pub fn url(&self, path: &str) -> String {
         self.server.url(path)
     }
 
     /// Fails with a clear message when the release build the browser tests load is missing.
-    pub fn require_release_build(&self) -> TestResult {
+    fn require_release_build(&self) -> TestResult {
         let index = self.settings.static_dir.join("index.html");
         if index.is_file() {
             Ok(())

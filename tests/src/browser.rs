@@ -178,6 +178,18 @@ pub async fn login(client: &Client, username: &str, password: &str) -> TestResul
     Ok(())
 }
 
+/// HTTP statuses of every request this page made to `path` (Resource Timing), oldest first.
+pub async fn api_statuses(client: &Client, path: &str) -> TestResult<Vec<u64>> {
+    let script = r#"
+        return performance.getEntriesByType("resource")
+            .filter((entry) => new URL(entry.name).pathname === arguments[0])
+            .map((entry) => entry.responseStatus);
+    "#;
+    Ok(serde_json::from_value(
+        client.execute(script, vec![json!(path)]).await?,
+    )?)
+}
+
 /// What the page's origin keeps in the browser: every web storage entry and `document.cookie`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct WebStorage {

@@ -11,6 +11,7 @@ use e2e::browser::{
     Browser, describe_page, is_present, login, screenshot, text_of, wait_for, web_storage,
 };
 use e2e::forged_flow::{self, ChosenRequest, PendingRedirect};
+use e2e::idp::IdpOptions;
 use e2e::ui::wait_for_url;
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -22,9 +23,7 @@ const ERROR_PANEL: &str = "section.panel--error[role=alert]";
 const SETTLE: Duration = Duration::from_secs(3);
 
 async fn stack() -> TestResult<Stack> {
-    let stack = Stack::start().await?;
-    stack.require_release_build()?;
-    Ok(stack)
+    Stack::for_browser(IdpOptions::default()).await
 }
 
 /// Opens the landing page (anonymous after the silent check), clicks "Log in" and, in the same

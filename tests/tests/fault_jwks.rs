@@ -1,4 +1,4 @@
-//! JWKS faults against real dev-IdP tokens: the key endpoint answers garbage, HTTP 500 or never
+//! JWKS faults against real Keycloak tokens: the key endpoint answers garbage, HTTP 500 or never
 //! answers. The server keeps the last good keys, every request returns within the fetch timeout
 //! plus a margin, and once the endpoint is healthy again a rotation is picked up.
 

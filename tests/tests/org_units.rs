@@ -1,4 +1,4 @@
-//! The org-unit API with real tokens from the dev IdP: bruce reads but never writes, eline writes
+//! The org-unit API with real tokens from Keycloak: bruce reads but never writes, eline writes
 //! inside her unit only (and the 403 names the rule), alvida and the dipex service account write
 //! everything; the permissions every answer reports match what the server then allows.
 

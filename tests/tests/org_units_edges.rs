@@ -147,6 +147,24 @@ async fn bad_input_is_a_json_error_naming_the_field() -> TestResult {
             "name",
         ),
         (
+            "a bidi override in a new unit's name",
+            Method::POST,
+            "/api/v1/org-units".into(),
+            json,
+            json!({"name": "Skole\u{202E}gnidlaB"}).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        ),
+        (
+            "a zero-width space in a new name",
+            Method::PATCH,
+            path.clone(),
+            json,
+            json!({"name": "Sundheds\u{200B}plejen", "version": unit.version}).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        ),
+        (
             "unknown new parent",
             Method::PATCH,
             path.clone(),
@@ -166,6 +184,13 @@ async fn bad_input_is_a_json_error_naming_the_field() -> TestResult {
             error.description
         );
     }
+    let stored = alvida.units().await?;
+    assert!(
+        !stored
+            .iter()
+            .any(|u| u.name.chars().any(api::is_forbidden_in_unit_name)),
+        "a refused name was stored"
+    );
     let unknown = format!("/api/v1/org-units/{}", uuid::Uuid::new_v4());
     for method in [Method::GET, Method::DELETE] {
         let answer = alvida.call(method, &unknown, None).await?;

@@ -3,11 +3,11 @@
 use e2e::TestResult;
 use e2e::app::Stack;
 use e2e::browser::{Browser, screenshot, text_of};
+use e2e::idp::IdpOptions;
 
 #[tokio::test]
 async fn the_app_loads_in_chromium_with_settings_from_the_server() -> TestResult {
-    let stack = Stack::start().await?;
-    stack.require_release_build()?;
+    let stack = Stack::for_browser(IdpOptions::default()).await?;
     let expected_base = stack.idp.base_url();
     let expected_realm = stack.idp.realm_name().to_owned();
 

@@ -286,3 +286,59 @@ async fn tokens_of_another_issuer_or_client_are_refused() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn keycloak_tokens_that_are_not_access_tokens_are_refused() -> TestResult {
+    let idp = Idp::start().await?;
+    let server = AppServer::start(settings_for(&idp)).await?;
+    let tokens = idp.code_flow_tokens("eline", REDIRECT_URI).await?;
+    expect_me(
+        server.me_with(&tokens.access_token).await?,
+        "the access token",
+    )
+    .await?;
+
+    // A JARM authorization response (response_mode=query.jwt): signed by the realm's key, for
+    // `mo`, and without any `typ`. Anyone with a session can get one with prompt=none.
+    let callback = idp
+        .authorization_response(
+            "eline",
+            REDIRECT_URI,
+            &[
+                ("state", "s"),
+                ("nonce", "n"),
+                ("response_mode", "query.jwt"),
+            ],
+            "a-pkce-verifier-that-is-long-enough-for-the-forty-three-minimum",
+        )
+        .await?;
+    let jarm = callback
+        .query_pairs()
+        .find(|(key, _)| key == "response")
+        .map(|(_, value)| value.into_owned())
+        .ok_or(format!("no JARM response in {callback}"))?;
+    let jarm_claims = decode_segment(jarm.split('.').nth(1).ok_or("JARM is a JWT")?)?;
+    assert!(jarm_claims.get("typ").is_none(), "{jarm_claims}");
+    assert_eq!(jarm_claims["aud"], "mo", "{jarm_claims}");
+
+    let id_token = tokens.id_token.clone().ok_or("an ID token")?;
+    let refresh_token = tokens.refresh_token.clone().ok_or("a refresh token")?;
+    for (case, token, reason) in [
+        ("the ID token (typ ID)", &id_token, "not an access token"),
+        ("the JARM response (no typ)", &jarm, "not an access token"),
+        (
+            "the refresh token (typ Refresh, HS512)",
+            &refresh_token,
+            "algorithm",
+        ),
+    ] {
+        let body = expect_401(server.me_with(token).await?, case).await?;
+        assert_eq!(body.error, "invalid_token", "{case}");
+        assert!(
+            body.description.contains(reason),
+            "{case}: {}",
+            body.description
+        );
+    }
+    Ok(())
+}

@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use e2e::TestResult;
 use e2e::app::Stack;
-use e2e::browser::{Browser, is_present, login, screenshot, text_of, wait_for, web_storage};
+use e2e::browser::{
+    Browser, api_statuses, is_present, login, screenshot, text_of, wait_for, web_storage,
+};
 use e2e::idp::IdpOptions;
 use e2e::ui::wait_for_url;
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 
 /// The access-token lifetime these tests run with (the realm's default is 300 s).
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15);
@@ -21,24 +23,11 @@ const CHECK_EVERY: Duration = Duration::from_secs(3);
 const PROTECTED: &str = "/me?from=e2e";
 
 async fn stack() -> TestResult<Stack> {
-    let stack = Stack::start_with(IdpOptions {
+    Stack::for_browser(IdpOptions {
         access_token_ttl: Some(ACCESS_TOKEN_TTL),
         ..IdpOptions::default()
     })
-    .await?;
-    stack.require_release_build()?;
-    Ok(stack)
-}
-
-/// HTTP statuses of every `/api/v1/me` request the page made (Resource Timing).
-async fn api_statuses(client: &Client) -> TestResult<Vec<u64>> {
-    let script = r#"
-        return performance.getEntriesByType("resource")
-            .filter((entry) => new URL(entry.name).pathname === "/api/v1/me")
-            .map((entry) => entry.responseStatus);
-    "#;
-    let statuses = client.execute(script, Vec::new()).await?;
-    Ok(serde_json::from_value(statuses)?)
+    .await
 }
 
 #[tokio::test]
@@ -138,7 +127,7 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
             0,
             "no redirect to the IdP while signed in"
         );
-        let statuses = api_statuses(&client).await?;
+        let statuses = api_statuses(&client, "/api/v1/me").await?;
         assert!(
             statuses.len() > checks,
             "{} calls for {checks} checks",
@@ -165,6 +154,13 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
             events.kinds()
         );
         assert!(web_storage(&client).await?.session.is_empty());
+        let frames = client
+            .execute(
+                "return document.querySelectorAll('iframe').length",
+                Vec::new(),
+            )
+            .await?;
+        assert_eq!(frames, serde_json::json!(0), "no iframe after the reload");
 
         // Log out: back on the landing page, anonymous, with no confirmation page in between.
         let mark = stack.idp.mark();

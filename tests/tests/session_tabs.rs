@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use e2e::TestResult;
 use e2e::app::Stack;
-use e2e::browser::{Browser, is_present, login, screenshot, text_of, wait_for};
+use e2e::browser::{Browser, api_statuses, is_present, login, screenshot, text_of, wait_for};
 use e2e::idp::IdpOptions;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -17,25 +17,11 @@ const CHECK_EVERY: Duration = Duration::from_millis(1500);
 const PROTECTED: &str = "/me";
 
 async fn stack() -> TestResult<Stack> {
-    let stack = Stack::start_with(IdpOptions {
+    Stack::for_browser(IdpOptions {
         access_token_ttl: Some(ACCESS_TOKEN_TTL),
         ..IdpOptions::default()
     })
-    .await?;
-    stack.require_release_build()?;
-    Ok(stack)
-}
-
-/// HTTP statuses of every `/api/v1/me` request this tab made (Resource Timing).
-async fn api_statuses(client: &Client) -> TestResult<Vec<u64>> {
-    let script = r#"
-        return performance.getEntriesByType("resource")
-            .filter((entry) => new URL(entry.name).pathname === "/api/v1/me")
-            .map((entry) => entry.responseStatus);
-    "#;
-    Ok(serde_json::from_value(
-        client.execute(script, Vec::new()).await?,
-    )?)
+    .await
 }
 
 /// Clicks the account page's refresh and fails on any error the page shows.
@@ -102,7 +88,7 @@ async fn two_tabs_of_one_user_keep_refreshing_for_a_minute_with_rotation_on() ->
         );
         for (tab, handle) in [("A", &first), ("B", &second)] {
             client.switch_to_window(handle.clone()).await?;
-            let statuses = api_statuses(&client).await?;
+            let statuses = api_statuses(&client, "/api/v1/me").await?;
             assert!(
                 statuses.len() > 10 && statuses.iter().all(|status| *status == 200),
                 "tab {tab}: every API call succeeded: {statuses:?}"

@@ -260,12 +260,11 @@ async fn screenshots_of_landing_and_tree_also_at_360_px() -> TestResult {
 #[tokio::test]
 async fn the_last_minute_of_the_session_is_announced_and_sign_in_again_comes_back() -> TestResult {
     // Refresh tokens (and IdP sessions) of 65 s: the last minute starts 5 s after signing in.
-    let stack = Stack::start_with(IdpOptions {
+    let stack = Stack::for_browser(IdpOptions {
         refresh_token_ttl: Some(Duration::from_secs(65)),
         ..IdpOptions::default()
     })
     .await?;
-    stack.require_release_build()?;
     let admin = api_as(&stack, "alvida").await?;
     let unit = unit_uuid(&admin, "Skoler").await?;
     let route = format!("/units/{unit}");

@@ -125,8 +125,11 @@ pub fn validate_unit_name(input: &str) -> Result<String, String> {
             "The name is {length} characters long; at most {MAX_UNIT_NAME_CHARS} are allowed."
         ));
     }
-    if name.chars().any(char::is_control) {
-        return Err("The name cannot contain control characters.".into());
+    if name.chars().any(api::is_forbidden_in_unit_name) {
+        return Err(
+            "The name cannot contain control characters, invisible characters or text-direction marks."
+                .into(),
+        );
     }
     Ok(name.to_owned())
 }

@@ -9,7 +9,7 @@ use frontend::{
 
 use super::{FakeClock, FakeHttp, access_token, token_answer};
 
-/// The realm's token endpoint at the dev IdP's address.
+/// The realm's token endpoint at the dev Keycloak's address.
 pub const TOKEN_URL: &str = "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/token";
 
 /// `keycloak.json` of realm `mo`, public client `mo`, at `auth_server_url`.
@@ -24,7 +24,7 @@ pub fn keycloak(auth_server_url: &str) -> KeycloakJson {
     }
 }
 
-/// The dev IdP's endpoints for an app served at the dev port.
+/// The dev Keycloak's endpoints for an app served at the dev port.
 pub fn endpoints() -> Endpoints {
     Endpoints::new(&keycloak("http://127.0.0.1:8081/"), "http://127.0.0.1:8080")
 }

@@ -41,7 +41,7 @@ pub enum TokenError {
     Expired,
     #[error("token is not valid yet")]
     NotYetValid,
-    #[error("token lacks a required claim (exp, iss)")]
+    #[error("token lacks a required claim (exp, iss, azp)")]
     MissingClaim,
     #[error("token issuer is not this realm")]
     WrongIssuer,

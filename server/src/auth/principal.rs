@@ -55,26 +55,31 @@ pub struct Claims {
     pub client_id_legacy: Option<String>,
     /// `exp` and `nbf` read as jsonwebtoken reads them (an integer, or a non-negative float
     /// rounded); `None` when absent or unreadable, which the validator has refused before.
-    #[serde(default, deserialize_with = "numeric_date")]
+    #[serde(default, deserialize_with = "numeric_date_field")]
     pub exp: Option<u64>,
-    #[serde(default, deserialize_with = "numeric_date")]
+    #[serde(default, deserialize_with = "numeric_date_field")]
     pub nbf: Option<u64>,
 }
 
 /// A NumericDate (RFC 7519 §2) the way jsonwebtoken's time checks see it; never an error.
-fn numeric_date<'de, D: serde::Deserializer<'de>>(
+fn numeric_date_field<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u64>, D::Error> {
-    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(numeric_date(&serde_json::Value::deserialize(deserializer)?))
+}
+
+/// A NumericDate read as jsonwebtoken reads it: an integer, or a non-negative float rounded;
+/// `None` for anything else.
+pub(super) fn numeric_date(value: &serde_json::Value) -> Option<u64> {
     let serde_json::Value::Number(number) = value else {
-        return Ok(None);
+        return None;
     };
-    Ok(number.as_u64().or_else(|| {
+    number.as_u64().or_else(|| {
         number
             .as_f64()
             .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
             .map(|f| f.round() as u64)
-    }))
+    })
 }
 
 /// Who made the request, after the token was validated: an [`Identity`] shared behind one `Arc`,

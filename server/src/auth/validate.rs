@@ -1,4 +1,5 @@
-//! Bearer-token validation: shape and length, header, key by `kid`, signature, iss/exp/nbf/typ/audience.
+//! Bearer-token validation: shape and length, header, key by `kid`, signature, iss/exp/nbf, an
+//! access token's `typ`, `azp` and the audience.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use serde::Deserialize;
 
 use super::TokenError;
 use super::jwks::{JwksCache, KeyError, VerifyKey};
-use super::principal::{Claims, Principal};
+use super::principal::{Claims, Principal, numeric_date};
 use super::verified_tokens::{VerifiedToken, VerifiedTokens};
 use crate::settings::{Settings, SettingsError, rsa_algorithm};
 
@@ -50,6 +51,7 @@ struct RawHeader {
     alg: String,
     kid: Option<String>,
     crit: Option<serde_json::Value>,
+    typ: Option<String>,
 }
 
 impl Validator {
@@ -123,6 +125,9 @@ impl Validator {
         token: &str,
     ) -> Result<(Principal, Option<VerifiedToken>), ValidationError> {
         let (alg, kid) = self.check_header(token)?;
+        // Everything that needs no key runs before the key lookup and the RSA verification,
+        // the only expensive work an anonymous caller can cause.
+        self.check_claims_cheaply(token)?;
         let key = match jwks.key_for(kid.as_deref()).await {
             Ok(key) => key,
             Err(KeyError::Unavailable { retry_after }) => {
@@ -144,8 +149,16 @@ impl Validator {
         Ok((principal, verified))
     }
 
-    /// Everything that needs no key: length first, then shape, then the header.
+    /// Length first, then shape, then the header: the algorithm (from the allow-list) and `kid`.
     pub fn check_header(&self, token: &str) -> Result<(Algorithm, Option<String>), TokenError> {
+        let header = self.read_header(token)?;
+        let alg = rsa_algorithm(&header.alg)
+            .filter(|a| self.algorithms.contains(a))
+            .ok_or(TokenError::AlgorithmNotAllowed)?;
+        Ok((alg, header.kid))
+    }
+
+    fn read_header(&self, token: &str) -> Result<RawHeader, TokenError> {
         if token.len() > self.max_token_bytes {
             return Err(TokenError::TooLong);
         }
@@ -166,10 +179,60 @@ impl Validator {
         if header.crit.is_some() {
             return Err(TokenError::CriticalHeader);
         }
-        let alg = rsa_algorithm(&header.alg)
-            .filter(|a| self.algorithms.contains(a))
-            .ok_or(TokenError::AlgorithmNotAllowed)?;
-        Ok((alg, header.kid))
+        Ok(header)
+    }
+
+    /// The claim checks that need no key, on the unverified payload: an access token (`typ`),
+    /// this realm (`iss`), for this client (audience rule), `azp`, and `exp`/`nbf` with leeway.
+    /// A forged token that fails any of these never costs a key lookup or a signature check;
+    /// one that passes is checked again with its signature.
+    fn check_claims_cheaply(&self, token: &str) -> Result<(), TokenError> {
+        let header = self.read_header(token)?;
+        let payload = token.split('.').nth(1).ok_or(TokenError::Malformed)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Malformed)?;
+        let claims: serde_json::Value =
+            serde_json::from_slice(&payload).map_err(|_| TokenError::BadClaims)?;
+        let text = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
+        if !is_access_token(header.typ.as_deref(), text("typ")) {
+            return Err(TokenError::WrongType);
+        }
+        match claims.get("iss") {
+            None => return Err(TokenError::MissingClaim),
+            Some(iss) if iss.as_str() != Some(self.issuer.as_str()) => {
+                return Err(TokenError::WrongIssuer);
+            }
+            Some(_) => {}
+        }
+        let aud_has_us = match claims.get("aud") {
+            Some(serde_json::Value::String(aud)) => *aud == self.client,
+            Some(serde_json::Value::Array(all)) => all.iter().any(|a| *a == *self.client),
+            _ => false,
+        };
+        if !aud_has_us && text("azp") != Some(self.client.as_str()) {
+            return Err(TokenError::WrongAudience);
+        }
+        if text("azp").is_none() {
+            return Err(TokenError::MissingClaim);
+        }
+        let now = jsonwebtoken::get_current_timestamp();
+        let exp = claims.get("exp").and_then(numeric_date);
+        match exp {
+            None => return Err(TokenError::MissingClaim),
+            Some(exp) if exp.saturating_add(self.leeway_seconds) < now => {
+                return Err(TokenError::Expired);
+            }
+            Some(_) => {}
+        }
+        if claims
+            .get("nbf")
+            .and_then(numeric_date)
+            .is_some_and(|nbf| nbf > now.saturating_add(self.leeway_seconds))
+        {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(())
     }
 
     /// Signature with `key`, then the claims.
@@ -179,10 +242,12 @@ impl Validator {
         alg: Algorithm,
         key: &VerifyKey,
     ) -> Result<Principal, TokenError> {
+        self.check_claims_cheaply(token)?;
         Principal::from_claims(self.verify_claims(token, alg, key)?, &self.client)
     }
 
-    /// Signature with `key`, then iss/exp/nbf/typ/audience; the claims that passed.
+    /// Signature with `key`, then iss/exp/nbf again (jsonwebtoken's own checks); the claims that
+    /// passed. Callers ran [`Self::check_claims_cheaply`] first.
     fn verify_claims(
         &self,
         token: &str,
@@ -202,24 +267,20 @@ impl Validator {
         validation.set_issuer(&[&self.issuer]);
         let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
             .map_err(|e| map_jwt_error(e.kind()))?;
-        let claims = data.claims;
-        if claims
-            .typ
-            .as_deref()
-            .is_some_and(|t| !t.eq_ignore_ascii_case("Bearer"))
-        {
-            return Err(TokenError::WrongType);
-        }
-        let for_us = claims
-            .aud
-            .as_ref()
-            .is_some_and(|a| a.contains(&self.client))
-            || claims.azp.as_deref() == Some(self.client.as_str());
-        if !for_us {
-            return Err(TokenError::WrongAudience);
-        }
-        Ok(claims)
+        Ok(data.claims)
     }
+}
+
+/// An access token says so: Keycloak's claim `typ: "Bearer"`, or the RFC 9068 header `typ: at+jwt`
+/// (a media type, so case-insensitive, with or without `application/`). A missing `typ` is not an
+/// access token: Keycloak's ID tokens say `ID`, its refresh and logout tokens `Refresh` and
+/// `Logout`, and its JARM authorization responses carry no `typ` at all, all signed by the same key.
+fn is_access_token(header_typ: Option<&str>, claim_typ: Option<&str>) -> bool {
+    let at_jwt = header_typ.is_some_and(|typ| {
+        let typ = typ.strip_prefix("application/").unwrap_or(typ);
+        typ.eq_ignore_ascii_case("at+jwt")
+    });
+    at_jwt || claim_typ == Some("Bearer")
 }
 
 fn map_jwt_error(kind: &ErrorKind) -> TokenError {

@@ -173,10 +173,34 @@ fn audience_rule_is_aud_contains_client_or_azp_equals_it() {
 }
 
 #[test]
-fn typ_must_be_bearer_when_present() {
-    assert!(check(&k1(&with(json!({"typ": null})))).is_ok());
-    refused(&k1(&with(json!({"typ": "ID"}))), TokenError::WrongType);
-    refused(&k1(&with(json!({"typ": "Refresh"}))), TokenError::WrongType);
+fn only_access_tokens_get_in_claim_typ_bearer_or_header_at_jwt() {
+    assert!(check(&k1(&claims(ISSUER))).is_ok(), "typ Bearer");
+    // No typ is what Keycloak's JARM responses look like; ID, Refresh and Logout are its other
+    // tokens signed by the same key.
+    for typ in [
+        json!(null),
+        json!("ID"),
+        json!("Refresh"),
+        json!("Logout"),
+        json!("bearer"),
+    ] {
+        refused(&k1(&with(json!({ "typ": typ }))), TokenError::WrongType);
+    }
+    let at_jwt = |typ: &str| {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(keys()[0].kid.clone());
+        header.typ = Some(typ.to_owned());
+        mint_with(&header, &keys()[0], &with(json!({"typ": null})))
+    };
+    for typ in ["at+jwt", "AT+JWT", "application/at+jwt"] {
+        assert!(check(&at_jwt(typ)).is_ok(), "header typ {typ}");
+    }
+    refused(&at_jwt("JWT"), TokenError::WrongType);
+}
+
+#[test]
+fn azp_is_required() {
+    refused(&k1(&with(json!({"azp": null}))), TokenError::MissingClaim);
 }
 
 #[test]
@@ -263,11 +287,11 @@ fn malformed_tokens() {
     // Truncated signature (still valid base64url).
     let truncated = &good[..good.len() - 5];
     assert!(check(truncated).is_err());
-    // Payload that is not JSON, correctly signed.
+    // A payload that is not JSON is refused before any key or signature work.
     let header = b64(br#"{"alg":"RS256","kid":"k1"}"#);
     let payload = b64(b"[not json");
     let e = check(&format!("{header}.{payload}.{}", parts[2])).unwrap_err();
-    assert!(matches!(e, TokenError::BadSignature), "{e:?}");
+    assert!(matches!(e, TokenError::BadClaims), "{e:?}");
 }
 
 #[test]

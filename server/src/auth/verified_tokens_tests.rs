@@ -231,9 +231,17 @@ async fn a_token_differing_by_one_byte_is_verified_afresh() {
         let mut bytes = t.clone().into_bytes();
         bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
         let changed = String::from_utf8(bytes).unwrap();
-        assert_eq!(
-            v.validate(&jwks, &changed).await,
-            Err(ValidationError::Token(TokenError::BadSignature))
+        // A changed payload may no longer parse (refused before the signature); either way it
+        // is judged afresh, never answered from the cache.
+        let outcome = v.validate(&jwks, &changed).await;
+        assert!(
+            matches!(
+                outcome,
+                Err(ValidationError::Token(
+                    TokenError::BadSignature | TokenError::BadClaims | TokenError::Malformed
+                ))
+            ),
+            "byte {at}: {outcome:?}"
         );
     }
     let stats = v.verified_tokens().stats();
@@ -355,4 +363,44 @@ async fn hits_still_refresh_a_stale_key_set_and_lose_a_removed_key() {
         Err(ValidationError::Token(TokenError::UnknownKey))
     );
     assert!(v.verified_tokens().is_empty());
+}
+
+#[tokio::test]
+async fn claims_that_need_no_key_are_refused_before_any_key_lookup() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let (v, jwks) = (validator(&server.settings()), jwks(&server));
+    // Forged tokens whose kid is unknown: a key lookup would fetch the JWKS.
+    let unknown_kid = |changes: Value| {
+        let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+        header.kid = Some("nobody-knows".into());
+        let mut c = claims(&server.issuer());
+        for (k, value) in changes.as_object().unwrap() {
+            if value.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = value.clone();
+            }
+        }
+        crate::test_support::mint_with(&header, &keys()[1], &c)
+    };
+    for (changes, expected) in [
+        (json!({"typ": "ID"}), TokenError::WrongType),
+        (json!({"typ": null}), TokenError::WrongType),
+        (
+            json!({"iss": "http://elsewhere/realms/mo"}),
+            TokenError::WrongIssuer,
+        ),
+        (
+            json!({"aud": "account", "azp": "other"}),
+            TokenError::WrongAudience,
+        ),
+        (json!({"azp": null}), TokenError::MissingClaim),
+        (json!({"exp": 1_000}), TokenError::Expired),
+        (json!({"exp": null}), TokenError::MissingClaim),
+        (json!({"nbf": now() + 3_600}), TokenError::NotYetValid),
+    ] {
+        let outcome = v.validate(&jwks, &unknown_kid(changes.clone())).await;
+        assert_eq!(outcome, Err(ValidationError::Token(expected)), "{changes}");
+    }
+    assert_eq!(server.fetches(), 0, "no key was looked up for any of them");
 }

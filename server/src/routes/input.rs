@@ -131,7 +131,7 @@ impl<S: Send + Sync> FromRequestParts<S> for OwnerPath {
     }
 }
 
-/// A unit name as stored: trimmed, 1–200 characters, no control characters.
+/// A unit name as stored: trimmed, 1–200 characters, none of [`api::is_forbidden_in_unit_name`].
 pub fn unit_name(name: &str) -> Result<String, Error> {
     let name = name.trim();
     if name.is_empty() {
@@ -146,10 +146,10 @@ pub fn unit_name(name: &str) -> Result<String, Error> {
             ),
         ));
     }
-    if name.chars().any(char::is_control) {
+    if name.chars().any(api::is_forbidden_in_unit_name) {
         return Err(Error::validation(
             "name",
-            "name must not contain control characters",
+            "name must not contain control, invisible or text-direction characters",
         ));
     }
     Ok(name.to_owned())
@@ -207,7 +207,17 @@ mod tests {
     fn unit_names() {
         assert_eq!(unit_name("  Vej og Park ").unwrap(), "Vej og Park");
         assert_eq!(unit_name(&"ø".repeat(200)).unwrap().chars().count(), 200);
-        for bad in ["", "   ", "\t\n", "a\u{0}b"] {
+        for bad in [
+            "",
+            "   ",
+            "\t\n",
+            "a\u{0}b",
+            "Skole\u{202E}gnidlaB",
+            "a\u{2066}b",
+            "a\u{200B}b",
+            "a\u{200F}b",
+            "\u{FEFF}Skoler",
+        ] {
             assert_eq!(unit_name(bad).unwrap_err().field(), Some("name"), "{bad:?}");
         }
         assert!(unit_name(&"x".repeat(201)).is_err());

@@ -1,4 +1,4 @@
-//! The org-unit routes in-process with minted tokens: claims the dev IdP cannot issue (an owner
+//! The org-unit routes in-process with minted tokens: claims Keycloak does not issue with this realm (an owner
 //! without a uuid) and the app as tests build it (`AppState::new` + `prepare_database` + `app`).
 
 use reqwest::StatusCode;
@@ -26,7 +26,7 @@ async fn org_units_after_prepare_database_with_minted_tokens() {
         }
         mint(&keys()[0], &c)
     };
-    // A token the dev IdP cannot issue: the owner role without a uuid claim.
+    // A token this realm never issues: the owner role without a uuid claim.
     let owner_without_uuid =
         token_with(json!({"realm_access": {"roles": ["owner"]}, "uuid": null}));
     let units: Vec<api::OrgUnit> = http

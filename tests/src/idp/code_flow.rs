@@ -24,49 +24,15 @@ impl Idp {
     /// The browser flow without a browser: authorization request with PKCE S256, state and nonce, the
     /// IdP's login form (fresh cookie jar), the callback, then the code exchange. Checks state and nonce.
     pub async fn code_flow_tokens(&self, username: &str, redirect_uri: &str) -> TestResult<Tokens> {
-        let password = self.realm.password_of(username)?;
-        let client_id = BROWSER_CLIENT;
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(redirect::Policy::none())
-            .timeout(HTTP_TIMEOUT)
-            .build()?;
         let (verifier, state, nonce) = (random_token(), random_token(), random_token());
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        let mut authorize = Url::parse(&self.oidc_endpoint("auth"))?;
-        authorize
-            .query_pairs_mut()
-            .append_pair("client_id", client_id)
-            .append_pair("response_type", "code")
-            .append_pair("scope", "openid profile email")
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("state", &state)
-            .append_pair("nonce", &nonce)
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256");
-
-        let callback = match follow(&browser, authorize, redirect_uri).await? {
-            Landing::Callback(url) => url,
-            Landing::Page { url, html } => {
-                let action = form_action(&html).ok_or("the IdP's login page has no form")?;
-                let response = browser
-                    .post(url.join(&action)?)
-                    .form(&[("username", username), ("password", password.as_str())])
-                    .send()
-                    .await?;
-                let location = redirect_target(&url, &response)?.ok_or(format!(
-                    "the login form did not accept {username} (status {})",
-                    response.status()
-                ))?;
-                match follow(&browser, location, redirect_uri).await? {
-                    Landing::Callback(url) => url,
-                    Landing::Page { url, .. } => {
-                        return Err(format!("login ended on {url}, not the callback").into());
-                    }
-                }
-            }
-        };
-
+        let callback = self
+            .authorization_response(
+                username,
+                redirect_uri,
+                &[("state", &state), ("nonce", &nonce)],
+                &verifier,
+            )
+            .await?;
         let params: HashMap<String, String> = callback.query_pairs().into_owned().collect();
         if let Some(error) = params.get("error") {
             return Err(format!(
@@ -82,7 +48,7 @@ impl Idp {
         let tokens = self
             .token_request(&[
                 ("grant_type", "authorization_code"),
-                ("client_id", client_id),
+                ("client_id", BROWSER_CLIENT),
                 ("code", code),
                 ("redirect_uri", redirect_uri),
                 ("code_verifier", &verifier),
@@ -96,6 +62,66 @@ impl Idp {
             return Err("the ID token's nonce does not match the request's".into());
         }
         Ok(tokens)
+    }
+
+    /// Signs `username` in at the authorization endpoint (PKCE S256 with `verifier`, plus `extra`
+    /// parameters such as `state`, `nonce` or `response_mode`) and returns the callback URL the
+    /// IdP redirects to, unvisited.
+    pub async fn authorization_response(
+        &self,
+        username: &str,
+        redirect_uri: &str,
+        extra: &[(&str, &str)],
+        verifier: &str,
+    ) -> TestResult<Url> {
+        let password = self.realm.password_of(username)?;
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .timeout(HTTP_TIMEOUT)
+            .build()?;
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let mut authorize = Url::parse(&self.oidc_endpoint("auth"))?;
+        authorize
+            .query_pairs_mut()
+            .append_pair("client_id", BROWSER_CLIENT)
+            .append_pair("response_type", "code")
+            .append_pair("scope", "openid profile email")
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256")
+            .extend_pairs(extra);
+        match follow(&browser, authorize, redirect_uri).await? {
+            Landing::Callback(url) => Ok(url),
+            Landing::Page { url, html } => {
+                let action = form_action(&html).ok_or("the IdP's login page has no form")?;
+                let response = browser
+                    .post(url.join(&action)?)
+                    .form(&[("username", username), ("password", password.as_str())])
+                    .send()
+                    .await?;
+                let location = redirect_target(&url, &response)?.ok_or(format!(
+                    "the login form did not accept {username} (status {})",
+                    response.status()
+                ))?;
+                match follow(&browser, location, redirect_uri).await? {
+                    Landing::Callback(url) => Ok(url),
+                    Landing::Page { url, .. } => {
+                        Err(format!("login ended on {url}, not the callback").into())
+                    }
+                }
+            }
+        }
+    }
+
+    /// The refresh-token grant for a token of the browser client (`mo`), as the SPA sends it.
+    pub async fn code_flow_refresh(&self, refresh_token: &str) -> TestResult<Tokens> {
+        self.token_request(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", BROWSER_CLIENT),
+            ("refresh_token", refresh_token),
+        ])
+        .await
     }
 }
 
@@ -168,16 +194,4 @@ fn jwt_claims(jwt: &str) -> TestResult<serde_json::Value> {
 /// 64 random characters, valid as a PKCE verifier, state or nonce.
 fn random_token() -> String {
     format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
-}
-
-impl Idp {
-    /// The refresh-token grant for a token of the browser client (`mo`), as the SPA sends it.
-    pub async fn code_flow_refresh(&self, refresh_token: &str) -> TestResult<Tokens> {
-        self.token_request(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", BROWSER_CLIENT),
-            ("refresh_token", refresh_token),
-        ])
-        .await
-    }
 }

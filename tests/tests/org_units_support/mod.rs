@@ -1,4 +1,4 @@
-//! Shared by the org-unit end-to-end tests: a dev IdP plus the server seeded from the realm file,
+//! Shared by the org-unit end-to-end tests: a Keycloak realm plus the server seeded from the realm file,
 //! and an API client that logs in as a realm user or the dipex service account.
 
 #![allow(dead_code)] // each test binary uses its own part of this module
@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// The demo unit eline owns (a mid-level unit with sub-units).
 pub const ELINE_UNIT: &str = "Social og Sundhed";
 
-/// A dev IdP and a server that trusts it, seeded with the demo organisation and the realm's users.
+/// A Keycloak realm and a server that trusts it, seeded with the demo organisation and the realm's users.
 pub struct Org {
     pub idp: Idp,
     pub server: AppServer,

@@ -1,4 +1,4 @@
-//! Shared by the UI end-to-end tests: the stack (dev IdP + server + release build), signing a
+//! Shared by the UI end-to-end tests: the stack (a Keycloak realm + server + release build), signing a
 //! realm user in through the IdP's form, unit pages by name, and API clients for setting up.
 
 #![allow(dead_code)] // each test binary uses its own part of this module
@@ -9,6 +9,7 @@ pub mod api;
 use e2e::TestResult;
 use e2e::app::Stack;
 use e2e::browser::login;
+use e2e::idp::IdpOptions;
 use e2e::ui::wait_for_text;
 use fantoccini::Client;
 use uuid::Uuid;
@@ -20,9 +21,7 @@ pub fn person_uuid(stack: &Stack, username: &str) -> TestResult<Uuid> {
 
 /// The stack with the release build the browser loads.
 pub async fn stack() -> TestResult<Stack> {
-    let stack = Stack::start().await?;
-    stack.require_release_build()?;
-    Ok(stack)
+    Stack::for_browser(IdpOptions::default()).await
 }
 
 /// An API client (password grant) for `who`, against the stack's server.
