@@ -39,6 +39,15 @@ fn token_validation(c: &mut Criterion) {
     group.bench_function("cold_rsa_verify_cache_off", |b| {
         b.iter(|| runtime.block_on(cold.validate(&jwks, &token)).unwrap())
     });
+    // The signature check alone (what runs on a blocking thread): the RSA backend's cost.
+    let (alg, kid) = cold.check_header(&token).unwrap();
+    let key = runtime.block_on(jwks.key_for(kid.as_deref())).unwrap();
+    group.bench_function("rsa_verify_only", |b| {
+        b.iter(|| {
+            cold.verify(std::hint::black_box(&token), alg, &key)
+                .unwrap()
+        })
+    });
     group.bench_function("warm_cache_hit", |b| {
         b.iter(|| runtime.block_on(warm.validate(&jwks, &token)).unwrap())
     });

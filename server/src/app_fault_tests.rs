@@ -16,6 +16,8 @@ struct Fixture {
     base: String,
     http: reqwest::Client,
     admin: String,
+    /// A signed-in caller without a write role (like bruce).
+    reader: String,
     database: std::path::PathBuf,
     _jwks: JwksServer,
 }
@@ -36,10 +38,13 @@ impl Fixture {
         tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
         let mut admin = claims(&jwks.issuer());
         admin["realm_access"] = json!({"roles": ["admin"]});
+        let mut reader = claims(&jwks.issuer());
+        reader["realm_access"] = json!({"roles": []});
         Self {
             base,
             http: reqwest::Client::new(),
             admin: mint(&keys()[0], &admin),
+            reader: mint(&keys()[0], &reader),
             database,
             _jwks: jwks,
         }
@@ -139,6 +144,28 @@ async fn a_write_to_a_locked_database_is_503_with_retry_after_and_writes_nothing
     // The same request succeeds once the lock is gone: the refusal was not a stale version.
     let response = app.rename(&unit, "Renamed after the lock", version).await;
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_caller_without_a_write_role_is_refused_at_once_even_while_the_database_is_locked() {
+    let app = Fixture::start("reader").await;
+    let (unit, _) = app.a_unit().await;
+    let holder = lock_database(&app.url()).await;
+    let started = Instant::now();
+    let response = app
+        .http
+        .delete(format!("{}/api/v1/org-units/{unit}", app.base))
+        .bearer_auth(&app.reader)
+        .send()
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: api::ErrorBody = response.json().await.unwrap();
+    assert!(body.description.contains("no_write_role"), "{body:?}");
+    // No write transaction was opened: no wait for the lock (SQLite's busy timeout is 5 s).
+    assert!(waited < Duration::from_secs(1), "answered after {waited:?}");
+    drop(holder);
 }
 
 #[tokio::test]

@@ -32,6 +32,13 @@ impl Caller {
             uuid: principal.uuid,
         }
     }
+
+    /// The role rules (2–5) alone, which need no tree: whether this caller may write anything at
+    /// all. Writes check it before they open their transaction, so a caller without a write role
+    /// never holds the database's write lock.
+    pub fn may_write(&self) -> Result<(), Denied> {
+        Access::gate_of(self).map(drop)
+    }
 }
 
 /// Where a move puts the unit.

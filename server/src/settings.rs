@@ -29,6 +29,7 @@ pub struct Settings {
     pub keycloak_ssl_required: String,
     pub keycloak_mo_client: String,
     pub keycloak_rbac_enabled: bool,
+    pub keycloak_allow_plain_http: bool,
     pub listen: SocketAddr,
     pub database_url: String,
     pub seed_realm_file: PathBuf,
@@ -39,6 +40,7 @@ pub struct Settings {
     pub clock_leeway_seconds: u64,
     pub max_token_bytes: usize,
     pub verified_token_cache_entries: usize,
+    pub max_concurrent_token_verifications: usize,
 }
 
 /// Why the settings cannot be used; the message always names the setting.
@@ -51,6 +53,15 @@ pub enum SettingsError {
         setting: &'static str,
         message: String,
     },
+}
+
+/// `localhost` or a loopback address (127.0.0.0/8, ::1), with or without IPv6 brackets.
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn invalid(setting: &'static str, message: impl Into<String>) -> SettingsError {
@@ -164,6 +175,23 @@ impl Settings {
             return Err(invalid(
                 "keycloak_ssl_required",
                 "must be \"all\", \"external\" or \"none\"",
+            ));
+        }
+        if self.keycloak_schema == "http"
+            && !is_loopback_host(&self.keycloak_host)
+            && !self.keycloak_allow_plain_http
+        {
+            return Err(invalid(
+                "keycloak_schema",
+                "is \"http\" for a host that is not loopback, so the signing keys would travel \
+                 unprotected: use \"https\", or set keycloak_allow_plain_http = true if that \
+                 network is trusted",
+            ));
+        }
+        if self.max_concurrent_token_verifications == 0 {
+            return Err(invalid(
+                "max_concurrent_token_verifications",
+                "must be at least 1",
             ));
         }
         if !is_simple_name(&self.keycloak_mo_client) {

@@ -81,6 +81,8 @@ fn internal_host_and_legacy_auth_path() {
     s.keycloak_host = "keycloak".into();
     s.keycloak_port = 8080;
     s.keycloak_auth_server_url = "https://login.example.org/auth".into();
+    // Plain http to a host that is not loopback needs the operator's explicit yes.
+    s.keycloak_allow_plain_http = true;
     s.validate().unwrap();
     assert_eq!(
         s.issuer().unwrap(),
@@ -95,6 +97,36 @@ fn internal_host_and_legacy_auth_path() {
         s.keycloak_json().unwrap().auth_server_url,
         "https://login.example.org/auth/"
     );
+}
+
+#[test]
+fn plain_http_for_the_signing_keys_only_to_loopback_unless_allowed() {
+    for host in ["keycloak", "10.0.0.7", "idp.example.org", "[2001:db8::1]"] {
+        let mut s = Settings::from_defaults();
+        s.keycloak_host = host.into();
+        let message = s.validate().unwrap_err().to_string();
+        assert!(
+            message.contains("keycloak_schema") && message.contains("keycloak_allow_plain_http"),
+            "{host}: {message}"
+        );
+        s.keycloak_schema = "https".into();
+        s.validate().unwrap();
+        s.keycloak_schema = "http".into();
+        s.keycloak_allow_plain_http = true;
+        s.validate().unwrap();
+    }
+    for host in [
+        "127.0.0.1",
+        "127.1.2.3",
+        "localhost",
+        "LOCALHOST",
+        "::1",
+        "[::1]",
+    ] {
+        let mut s = Settings::from_defaults();
+        s.keycloak_host = host.into();
+        s.validate().unwrap_or_else(|e| panic!("{host}: {e}"));
+    }
 }
 
 fn error_of(pairs: &[(&str, &str)]) -> String {

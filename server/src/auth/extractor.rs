@@ -66,6 +66,10 @@ impl FromRequestParts<AppState> for Principal {
                 state.metrics().token_refused("keys_unavailable");
                 Err(Error::KeysUnavailable { retry_after })
             }
+            Err(ValidationError::Overloaded { retry_after }) => {
+                state.metrics().token_refused("overloaded");
+                Err(Error::Busy { retry_after })
+            }
         }
     }
 }

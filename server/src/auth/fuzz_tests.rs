@@ -224,6 +224,9 @@ fn fuzz_whole_validation_with_jwks_and_cache() {
                 Err(ValidationError::KeysUnavailable { .. }) => {
                     return Err(TestCaseError::fail("keys were loaded; 503 is wrong"));
                 }
+                Err(ValidationError::Overloaded { .. }) => {
+                    return Err(TestCaseError::fail("one caller never exceeds the bound"));
+                }
                 Err(ValidationError::Token(_)) => {}
             }
             Ok(())

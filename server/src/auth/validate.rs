@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
+use tokio::sync::Semaphore;
 
 use super::TokenError;
 use super::jwks::{JwksCache, KeyError, VerifyKey};
@@ -24,7 +25,13 @@ pub enum ValidationError {
     /// No key set was ever obtained from the IdP: not the token's fault.
     #[error("signing keys not available")]
     KeysUnavailable { retry_after: Duration },
+    /// Every signature-check slot is taken (`max_concurrent_token_verifications`): try again soon.
+    #[error("too many token verifications at once")]
+    Overloaded { retry_after: Duration },
 }
+
+/// What a caller over the verification bound is told to wait.
+const OVERLOADED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Checks access tokens of one realm and client.
 ///
@@ -44,6 +51,8 @@ pub struct Validator {
     leeway_seconds: u64,
     max_token_bytes: usize,
     verified: Arc<VerifiedTokens>,
+    /// One permit per RSA verification that may run at once (on a blocking thread).
+    verify_slots: Arc<Semaphore>,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +75,7 @@ impl Validator {
                 settings.verified_token_cache_entries,
                 settings.clock_leeway_seconds,
             )),
+            verify_slots: Arc::new(Semaphore::new(settings.max_concurrent_token_verifications)),
         })
     }
 
@@ -136,7 +146,7 @@ impl Validator {
             Err(KeyError::UnknownKid) => return Err(TokenError::UnknownKey.into()),
             Err(KeyError::AmbiguousKey) => return Err(TokenError::NoKeyId.into()),
         };
-        let claims = self.verify_claims(token, alg, &key)?;
+        let claims = self.verify_off_the_workers(token, alg, key.clone()).await?;
         let (exp, nbf) = (claims.exp, claims.nbf);
         let principal = Principal::from_claims(claims, &self.client)?;
         let verified = exp.map(|exp| VerifiedToken {
@@ -235,6 +245,42 @@ impl Validator {
         Ok(())
     }
 
+    /// Takes every verification slot until the permit is dropped (tests of the bound).
+    #[cfg(test)]
+    pub(crate) async fn take_all_verify_slots(&self) -> tokio::sync::OwnedSemaphorePermit {
+        let slots = u32::try_from(self.verify_slots.available_permits()).unwrap_or(u32::MAX);
+        self.verify_slots
+            .clone()
+            .acquire_many_owned(slots)
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// The RSA verification on a blocking thread, if one of the `max_concurrent_token_verifications`
+    /// slots is free right now; otherwise [`ValidationError::Overloaded`] at once, so a flood of
+    /// forged tokens gets 503s instead of a queue that grows and starves everyone else.
+    async fn verify_off_the_workers(
+        &self,
+        token: &str,
+        alg: Algorithm,
+        key: Arc<VerifyKey>,
+    ) -> Result<Claims, ValidationError> {
+        let overloaded = ValidationError::Overloaded {
+            retry_after: OVERLOADED_RETRY_AFTER,
+        };
+        let Ok(permit) = self.verify_slots.clone().try_acquire_owned() else {
+            return Err(overloaded);
+        };
+        let (token, issuer, leeway) = (token.to_owned(), self.issuer.clone(), self.leeway_seconds);
+        let verified = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            verify_signature(&token, alg, &key, &issuer, leeway)
+        })
+        .await;
+        // A verification that panicked is the server's fault, never a 500 or a pass: retry later.
+        verified.map_err(|_| overloaded)?.map_err(Into::into)
+    }
+
     /// Signature with `key`, then the claims.
     pub fn verify(
         &self,
@@ -243,32 +289,34 @@ impl Validator {
         key: &VerifyKey,
     ) -> Result<Principal, TokenError> {
         self.check_claims_cheaply(token)?;
-        Principal::from_claims(self.verify_claims(token, alg, key)?, &self.client)
+        let claims = verify_signature(token, alg, key, &self.issuer, self.leeway_seconds)?;
+        Principal::from_claims(claims, &self.client)
     }
+}
 
-    /// Signature with `key`, then iss/exp/nbf again (jsonwebtoken's own checks); the claims that
-    /// passed. Callers ran [`Self::check_claims_cheaply`] first.
-    fn verify_claims(
-        &self,
-        token: &str,
-        alg: Algorithm,
-        key: &VerifyKey,
-    ) -> Result<Claims, TokenError> {
-        if key.alg.is_some_and(|a| a != alg) {
-            return Err(TokenError::AlgorithmNotAllowed);
-        }
-        let mut validation = Validation::new(alg);
-        validation.algorithms = vec![alg];
-        validation.leeway = self.leeway_seconds;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = false; // the audience rule below is aud OR azp
-        validation.set_required_spec_claims(&["exp", "iss"]);
-        validation.set_issuer(&[&self.issuer]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
-            .map_err(|e| map_jwt_error(e.kind()))?;
-        Ok(data.claims)
+/// Signature with `key`, then iss/exp/nbf again (jsonwebtoken's own checks); the claims that
+/// passed. Callers ran [`Validator::check_claims_cheaply`] first.
+fn verify_signature(
+    token: &str,
+    alg: Algorithm,
+    key: &VerifyKey,
+    issuer: &str,
+    leeway_seconds: u64,
+) -> Result<Claims, TokenError> {
+    if key.alg.is_some_and(|a| a != alg) {
+        return Err(TokenError::AlgorithmNotAllowed);
     }
+    let mut validation = Validation::new(alg);
+    validation.algorithms = vec![alg];
+    validation.leeway = leeway_seconds;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.validate_aud = false; // the audience rule (aud OR azp) ran in the cheap checks
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    validation.set_issuer(&[issuer]);
+    let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+        .map_err(|e| map_jwt_error(e.kind()))?;
+    Ok(data.claims)
 }
 
 /// An access token says so: Keycloak's claim `typ: "Bearer"`, or the RFC 9068 header `typ: at+jwt`

@@ -404,3 +404,26 @@ async fn claims_that_need_no_key_are_refused_before_any_key_lookup() {
     }
     assert_eq!(server.fetches(), 0, "no key was looked up for any of them");
 }
+
+#[tokio::test]
+async fn over_the_verification_bound_a_fresh_token_is_told_to_retry_and_a_cached_one_passes() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let (v, jwks) = (validator(&server.settings()), jwks(&server));
+    let cached = token(&server, &keys()[0], json!({}));
+    v.validate(&jwks, &cached).await.unwrap();
+    let fresh = token(&server, &keys()[0], json!({"jti": "another"}));
+
+    let slots = v.take_all_verify_slots().await;
+    assert_eq!(
+        v.validate(&jwks, &fresh).await,
+        Err(ValidationError::Overloaded {
+            retry_after: Duration::from_secs(1)
+        })
+    );
+    assert!(
+        v.validate(&jwks, &cached).await.is_ok(),
+        "the cache never waits"
+    );
+    drop(slots);
+    assert!(v.validate(&jwks, &fresh).await.is_ok());
+}

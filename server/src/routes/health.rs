@@ -24,11 +24,13 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             detail: format!("{n} signing key(s) loaded"),
         },
         Err(e) => {
+            // The IdP's internal URL and the fetch error are for operators: the log, not the
+            // (anonymous) caller.
             let last_error = state.jwks().status().last_error.unwrap_or_default();
+            tracing::warn!(url = %state.jwks().url(), error = %last_error, "not ready: no signing keys");
             let detail = match e {
                 KeyError::Unavailable { retry_after } => format!(
-                    "no signing keys from {} yet ({last_error}); next attempt in {}s",
-                    state.jwks().url(),
+                    "no signing keys from the identity provider yet; next attempt in {}s",
                     retry_after.as_secs().max(1)
                 ),
                 other => other.to_string(),
@@ -42,10 +44,13 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             ok: true,
             detail: "SELECT 1 answered".into(),
         },
-        Ok(Err(e)) => api::Check {
-            ok: false,
-            detail: format!("database error: {e}"),
-        },
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: database");
+            api::Check {
+                ok: false,
+                detail: "the database answered with an error".into(),
+            }
+        }
         Err(_) => api::Check {
             ok: false,
             detail: "database did not answer within 5s".into(),

@@ -1,4 +1,5 @@
-//! `/api/v1/org-units`: list, read, create, rename/move, delete and owners, each write RBAC-checked in its transaction.
+//! `/api/v1/org-units`: list, read, create, rename/move, delete and owners; each write checks the
+//! caller's roles before it opens its transaction and the whole RBAC decision inside it.
 
 use axum::Json;
 use axum::extract::State;
@@ -97,6 +98,7 @@ pub async fn create(
 ) -> Result<Response, Error> {
     let name = unit_name(&body.name)?;
     let caller = caller(&state, &principal);
+    caller.may_write()?;
     let mut tx = store::begin_write(state.db()).await?;
     let view = View::load(&mut tx, &caller).await?;
     view.require_parent(body.parent)?;
@@ -127,6 +129,7 @@ pub async fn update(
         ));
     }
     let caller = caller(&state, &principal);
+    caller.may_write()?;
     let mut tx = store::begin_write(state.db()).await?;
     let view = View::load(&mut tx, &caller).await?;
     let current = view.unit(uuid)?;
@@ -171,8 +174,10 @@ pub async fn delete(
     principal: Principal,
     UnitPath(uuid): UnitPath,
 ) -> Result<StatusCode, Error> {
+    let caller = caller(&state, &principal);
+    caller.may_write()?;
     let mut tx = store::begin_write(state.db()).await?;
-    let view = View::load(&mut tx, &caller(&state, &principal)).await?;
+    let view = View::load(&mut tx, &caller).await?;
     view.unit(uuid)?;
     view.access.decide(&Operation::Delete { unit: uuid })?;
     let children = view.snapshot.tree.children(uuid).len();
@@ -192,8 +197,10 @@ async fn owners_write(
     principal: &Principal,
     unit: Uuid,
 ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, Error> {
+    let caller = caller(state, principal);
+    caller.may_write()?;
     let mut tx = store::begin_write(state.db()).await?;
-    let view = View::load(&mut tx, &caller(state, principal)).await?;
+    let view = View::load(&mut tx, &caller).await?;
     view.unit(unit)?;
     view.access.decide(&Operation::ManageOwners { unit })?;
     Ok(tx)
