@@ -20,6 +20,8 @@ pub enum Error {
     MissingCode,
     #[error("The sign-in answer comes from another issuer ({0}).")]
     WrongIssuer(String),
+    #[error("The sign-in answer does not say which server sent it, so it was not accepted.")]
+    MissingIssuer,
     #[error("Sign-in was refused or cancelled{0}.")]
     AccessDenied(String),
     #[error("The sign-in server reported an error: {error}{description}.")]

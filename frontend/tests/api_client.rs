@@ -175,7 +175,7 @@ async fn a_whole_sign_in_leaves_no_token_in_web_storage() {
 
     let params = CallbackParams::from_query(&format!("code=the-code&state={}", pending.state));
     let CallbackOutcome::Exchange { code, pending } =
-        evaluate(&params, redirect_state::take(), &endpoints().issuer)
+        evaluate(&params, redirect_state::take(), &endpoints().issuer, false)
     else {
         panic!("a matching callback is exchanged");
     };
@@ -229,7 +229,7 @@ async fn a_sign_in_whose_id_token_fails_leaves_the_user_anonymous() {
         .sign(
             &json!({ "alg": "RS256", "kid": "kid-1" }),
             &json!({
-                "iss": "http://127.0.0.1:8081/realms/mo", "aud": "mo",
+                "iss": "http://127.0.0.1:8081/realms/mo", "aud": "mo", "sub": "eline",
                 "iat": h.clock.now_seconds(), "exp": h.clock.now_seconds() + 15,
                 "nonce": "a-replayed-nonce",
             }),

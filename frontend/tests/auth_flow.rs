@@ -8,7 +8,7 @@ use frontend::{
     auth::{
         callback::{CallbackOutcome, CallbackParams, evaluate},
         endpoints::Endpoints,
-        login::{authorization_redirect, end_session_redirect},
+        login::{authorization_redirect, end_session},
         redirect_state::{self, PendingRedirect, RedirectKind, safe_return_path},
     },
     error::Error,
@@ -148,22 +148,30 @@ fn the_silent_check_adds_prompt_none() {
 }
 
 #[wasm_bindgen_test]
-fn the_end_session_url_carries_the_hint_the_return_address_the_client_and_state() {
-    let redirect = end_session_redirect(&endpoints(), Some("id.token.value")).unwrap();
-    let url = &redirect.url;
-    assert!(url.starts_with("http://127.0.0.1:8081/realms/mo/protocol/openid-connect/logout?"));
+fn the_logout_is_a_form_post_with_the_hint_the_return_address_the_client_and_state() {
+    let logout = end_session(&endpoints(), Some("id.token.value")).unwrap();
     assert_eq!(
-        query(url, "id_token_hint").as_deref(),
-        Some("id.token.value")
+        logout.action,
+        "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/logout"
     );
+    let field = |name: &str| {
+        logout
+            .fields
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    };
+    assert_eq!(field("id_token_hint").as_deref(), Some("id.token.value"));
     assert_eq!(
-        query(url, "post_logout_redirect_uri").as_deref(),
+        field("post_logout_redirect_uri").as_deref(),
         Some("http://127.0.0.1:8080/callback")
     );
-    assert_eq!(query(url, "client_id").as_deref(), Some("mo"));
-    assert_eq!(query(url, "state").as_ref(), Some(&redirect.pending.state));
-    assert_eq!(redirect.pending.kind, RedirectKind::SignOut);
-    assert_eq!(redirect.pending.pkce_verifier, None);
+    assert_eq!(field("client_id").as_deref(), Some("mo"));
+    assert_eq!(field("state").as_ref(), Some(&logout.pending.state));
+    assert_eq!(logout.pending.kind, RedirectKind::SignOut);
+    assert_eq!(logout.pending.pkce_verifier, None);
+    // The ID token is never part of a URL.
+    assert!(!logout.action.contains("id.token.value"));
 }
 
 #[wasm_bindgen_test]
@@ -186,6 +194,7 @@ fn a_matching_code_callback_is_exchanged() {
         &params(&format!("code=abc&state=s-123&iss={ISSUER}")),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert_eq!(
         outcome,
@@ -202,15 +211,17 @@ fn a_state_mismatch_or_a_missing_pending_sign_in_is_refused() {
         &params("code=abc&state=someone-elses"),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert_eq!(wrong, CallbackOutcome::Failed(Error::StateMismatch));
     let absent = evaluate(
         &params("code=abc"),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert_eq!(absent, CallbackOutcome::Failed(Error::StateMismatch));
-    let none = evaluate(&params("code=abc&state=s-123"), None, ISSUER);
+    let none = evaluate(&params("code=abc&state=s-123"), None, ISSUER, false);
     assert_eq!(none, CallbackOutcome::Failed(Error::NoPendingSignIn));
 }
 
@@ -220,12 +231,14 @@ fn a_callback_without_a_code_is_refused() {
         &params("state=s-123"),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert_eq!(outcome, CallbackOutcome::Failed(Error::MissingCode));
     let empty = evaluate(
         &params("code=&state=s-123"),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert_eq!(empty, CallbackOutcome::Failed(Error::MissingCode));
 }
@@ -236,6 +249,7 @@ fn a_callback_from_another_issuer_is_refused() {
         &params("code=abc&state=s-123&iss=https%3A%2F%2Fevil.example%2Frealms%2Fmo"),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert_eq!(
         outcome,
@@ -244,11 +258,38 @@ fn a_callback_from_another_issuer_is_refused() {
 }
 
 #[wasm_bindgen_test]
+fn a_callback_without_iss_is_refused_when_the_idp_announces_it() {
+    let without = evaluate(
+        &params("code=abc&state=s-123"),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+        true,
+    );
+    assert_eq!(without, CallbackOutcome::Failed(Error::MissingIssuer));
+    let with = evaluate(
+        &params(&format!("code=abc&state=s-123&iss={ISSUER}")),
+        Some(pending(RedirectKind::SignIn)),
+        ISSUER,
+        true,
+    );
+    assert!(matches!(with, CallbackOutcome::Exchange { .. }), "{with:?}");
+    // Back from the logout: no `iss` needed (not an authorization response).
+    let signed_out = evaluate(
+        &params("state=s-123"),
+        Some(pending(RedirectKind::SignOut)),
+        ISSUER,
+        true,
+    );
+    assert_eq!(signed_out, CallbackOutcome::SignedOut);
+}
+
+#[wasm_bindgen_test]
 fn login_required_after_the_silent_check_means_anonymous_at_the_same_route() {
     let outcome = evaluate(
         &params("error=login_required&state=s-123"),
         Some(pending(RedirectKind::SilentCheck)),
         ISSUER,
+        false,
     );
     assert_eq!(
         outcome,
@@ -261,6 +302,7 @@ fn login_required_after_the_silent_check_means_anonymous_at_the_same_route() {
         &params("error=login_required&state=s-123"),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert!(matches!(
         interactive,
@@ -274,6 +316,7 @@ fn access_denied_is_a_message() {
         &params("error=access_denied&error_description=User%20cancelled&state=s-123"),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     let CallbackOutcome::Failed(err) = outcome else {
         panic!("access_denied must fail, got {outcome:?}")
@@ -293,6 +336,7 @@ fn authentication_expired_retries_the_sign_in_exactly_once() {
         &params(expired),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert_eq!(
         first,
@@ -304,7 +348,7 @@ fn authentication_expired_retries_the_sign_in_exactly_once() {
         retried: true,
         ..pending(RedirectKind::SignIn)
     };
-    let second = evaluate(&params(expired), Some(retried), ISSUER);
+    let second = evaluate(&params(expired), Some(retried), ISSUER, false);
     assert!(
         matches!(second, CallbackOutcome::Failed(Error::IdentityProvider { ref error, .. }) if error == "temporarily_unavailable"),
         "{second:?}"
@@ -314,6 +358,7 @@ fn authentication_expired_retries_the_sign_in_exactly_once() {
         &params("error=temporarily_unavailable&state=s-123"),
         Some(pending(RedirectKind::SignIn)),
         ISSUER,
+        false,
     );
     assert!(matches!(other, CallbackOutcome::Failed(_)));
 }
@@ -324,12 +369,14 @@ fn the_return_from_logout_is_checked_by_state() {
         &params("state=s-123"),
         Some(pending(RedirectKind::SignOut)),
         ISSUER,
+        false,
     );
     assert_eq!(back, CallbackOutcome::SignedOut);
     let forged = evaluate(
         &params("state=forged"),
         Some(pending(RedirectKind::SignOut)),
         ISSUER,
+        false,
     );
     assert_eq!(forged, CallbackOutcome::Failed(Error::StateMismatch));
 }

@@ -22,7 +22,8 @@ fn expected() -> Expected<'static> {
     Expected {
         issuer: ISSUER,
         client_id: "mo",
-        nonce: "n-456",
+        nonce: Some("n-456"),
+        subject: None,
         now_seconds: NOW,
     }
 }
@@ -57,9 +58,10 @@ async fn refused(token: &str, jwks: &Jwks, why: &str) {
 async fn a_well_formed_token_from_the_realm_key_is_accepted() {
     let key = TestKey::generate("k1").await;
     let token = key.sign(&header(&key), &claims()).await;
-    verify(&token, &key.jwks(), expected())
+    let sub = verify(&token, &key.jwks(), expected())
         .await
         .expect("a valid ID token");
+    assert_eq!(sub, "1c571f8f-0e3e-4ffa-9ff0-d35505781924");
 
     // An audience list naming the client, with azp, is fine too.
     let mut listed = claims();
@@ -183,4 +185,43 @@ async fn garbage_is_refused() {
     let key = TestKey::generate("k1").await;
     refused("not-a-jwt", &key.jwks(), "compact JWT").await;
     refused("a.b.c.d", &key.jwks(), "compact JWT").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_missing_sub_or_another_azp_is_refused() {
+    let key = TestKey::generate("k1").await;
+    let mut no_sub = claims();
+    no_sub.as_object_mut().unwrap().remove("sub");
+    let token = key.sign(&header(&key), &no_sub).await;
+    refused(&token, &key.jwks(), "no user").await;
+
+    // A single audience naming the client, but issued to another party.
+    let mut other_azp = claims();
+    other_azp["azp"] = "dipex".into();
+    let token = key.sign(&header(&key), &other_azp).await;
+    refused(&token, &key.jwks(), "another client").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_refreshed_id_token_needs_no_nonce_but_the_same_user() {
+    let key = TestKey::generate("k1").await;
+    let refreshed = Expected {
+        nonce: None,
+        subject: Some("1c571f8f-0e3e-4ffa-9ff0-d35505781924"),
+        ..expected()
+    };
+    let mut without_nonce = claims();
+    without_nonce.as_object_mut().unwrap().remove("nonce");
+    let token = key.sign(&header(&key), &without_nonce).await;
+    verify(&token, &key.jwks(), refreshed)
+        .await
+        .expect("same user, no nonce");
+
+    let mut someone_else = without_nonce.clone();
+    someone_else["sub"] = "c420894f-36ba-4cd5-b4f8-1b24bd8c53db".into();
+    let token = key.sign(&header(&key), &someone_else).await;
+    match verify(&token, &key.jwks(), refreshed).await {
+        Err(Error::IdToken(reason)) => assert!(reason.contains("another user"), "{reason}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }

@@ -11,8 +11,8 @@ use frontend::{auth::SessionStatus, error::Error};
 use leptos::prelude::GetUntracked;
 use serde_json::json;
 use support::{
-    Canned, access_token,
-    harness::{TOKEN_URL, harness},
+    Canned, TestKey, access_token,
+    harness::{TOKEN_URL, endpoints, harness},
     settle,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -200,4 +200,61 @@ async fn a_tab_that_becomes_visible_checks_its_token_at_once() {
     assert_eq!(h.refreshes(), 1);
     assert_eq!(h.session.access_token().await.unwrap(), fresh);
     assert_eq!(h.refreshes(), 1);
+}
+
+/// A token answer of a refresh that also carries `id_token`.
+fn refresh_with_id_token(access: &str, id_token: &str) -> Canned {
+    Canned::Json(
+        200,
+        json!({
+            "access_token": access, "token_type": "Bearer", "expires_in": 15,
+            "refresh_token": "refresh-2", "id_token": id_token,
+        }),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn an_id_token_from_a_refresh_is_verified_before_it_is_kept() {
+    let realm_key = TestKey::generate("realm").await;
+    let attacker = TestKey::generate("realm").await;
+    let endpoints = endpoints();
+    let claims = |now: i64| {
+        json!({"iss": endpoints.issuer, "aud": "mo", "azp": "mo", "sub": "eline-sub",
+               "iat": now, "exp": now + 300})
+    };
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "realm"});
+
+    // A good one replaces the old (it becomes the logout hint).
+    let h = harness();
+    h.sign_in(15, "g1");
+    let good = realm_key
+        .sign(&header, &claims(h.clock.now_seconds()))
+        .await;
+    let access = access_token(h.clock.now_seconds(), 15, "g2");
+    h.http
+        .answer(TOKEN_URL, refresh_with_id_token(&access, &good));
+    h.http
+        .answer(&endpoints.jwks, Canned::Json(200, realm_key.jwks_json()));
+    h.clock.advance(11_250.0).await;
+    assert!(matches!(
+        h.session.status().get_untracked(),
+        SessionStatus::SignedIn(_)
+    ));
+    assert_eq!(
+        h.session.access_token().await.as_deref(),
+        Ok(access.as_str())
+    );
+
+    // One signed by a key the realm does not publish ends the session; its tokens are not kept.
+    let h = harness();
+    h.sign_in(15, "h1");
+    let forged = attacker.sign(&header, &claims(h.clock.now_seconds())).await;
+    let access = access_token(h.clock.now_seconds(), 15, "h2");
+    h.http
+        .answer(TOKEN_URL, refresh_with_id_token(&access, &forged));
+    h.http
+        .answer(&endpoints.jwks, Canned::Json(200, realm_key.jwks_json()));
+    h.clock.advance(11_250.0).await;
+    assert_eq!(h.session.status().get_untracked(), SessionStatus::Ended);
+    assert_eq!(h.session.user(), None, "the refreshed tokens were not kept");
 }

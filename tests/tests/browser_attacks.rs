@@ -240,6 +240,49 @@ async fn an_id_token_with_another_nonce_is_refused() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_callback_without_the_issuer_keycloak_announces_is_refused() -> TestResult {
+    let stack = stack().await?;
+    Browser::run(|client| async move {
+        let pending = start_sign_in(&client, &stack, None).await?;
+        wait_for(&client, "input#username").await?;
+        // A genuine answer for this tab (its state, verifier and nonce), with `iss` cut off:
+        // Keycloak announces RFC 9207, so the app must not redeem the code.
+        let request = ChosenRequest {
+            client_id: stack.settings.keycloak_mo_client.clone(),
+            redirect_uri: stack.url("/callback"),
+            state: pending.state.clone(),
+            nonce: pending
+                .nonce
+                .clone()
+                .ok_or("a sign-in record has a nonce")?,
+            pkce_verifier: pending.pkce_verifier.clone().ok_or("and a PKCE verifier")?,
+        };
+        let mut callback = forged_flow::authorize(&stack.idp, "bruce", &request).await?;
+        assert!(
+            callback.query_pairs().any(|(key, _)| key == "iss"),
+            "{callback}"
+        );
+        let kept: Vec<(String, String)> = callback
+            .query_pairs()
+            .filter(|(key, _)| key != "iss")
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .collect();
+        callback.query_pairs_mut().clear().extend_pairs(kept);
+        let mark = stack.idp.mark();
+        client.goto(callback.as_str()).await?;
+        expect_refused(&client, &stack, "which server sent it", "attack-no-iss").await?;
+        let events = stack.idp.events_since(mark).await?;
+        assert_eq!(
+            events.token_requests(),
+            0,
+            "the code was never redeemed: {events:?}"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn return_to_routes_off_the_origin_are_never_followed() -> TestResult {
     let stack = stack().await?;
     let eline = stack.idp.realm().password_of("eline")?;

@@ -19,6 +19,16 @@ const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15);
 /// How long the "use the app" phase lasts, and how often it re-checks the account page.
 const USE_FOR: Duration = Duration::from_secs(60);
 const CHECK_EVERY: Duration = Duration::from_secs(3);
+/// Records the method, action and field names of a form the page submits (in sessionStorage, which
+/// survives the trip to the IdP and back; the test removes the record).
+const RECORD_FORM_SUBMITS: &str = r#"
+    const realSubmit = HTMLFormElement.prototype.submit;
+    HTMLFormElement.prototype.submit = function () {
+        const names = [...this.elements].map((element) => element.name).join(",");
+        sessionStorage.setItem("e2e-submit", this.method + " " + this.action + " " + names);
+        return realSubmit.call(this);
+    };
+"#;
 /// The account page: a protected route, with a query that must survive the round trip.
 const PROTECTED: &str = "/me?from=e2e";
 
@@ -163,6 +173,8 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
         assert_eq!(frames, serde_json::json!(0), "no iframe after the reload");
 
         // Log out: back on the landing page, anonymous, with no confirmation page in between.
+        // The logout is a form POST: the ID token travels in the body, never in a URL.
+        client.execute(RECORD_FORM_SUBMITS, Vec::new()).await?;
         let mark = stack.idp.mark();
         client
             .find(Locator::Css("[data-testid=log-out]"))
@@ -172,6 +184,24 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
         assert_eq!(text_of(&client, "[data-testid=log-in]").await?, "Log in");
         wait_for_url(&client, &stack.url("/")).await?;
         assert_eq!(stack.idp.events_since(mark).await?.count("LOGOUT"), 1);
+        let submitted = client
+            .execute(
+                "const s = sessionStorage.getItem('e2e-submit'); \
+                 sessionStorage.removeItem('e2e-submit'); return s;",
+                Vec::new(),
+            )
+            .await?;
+        let submitted = submitted
+            .as_str()
+            .ok_or("the logout was not a form submission")?;
+        assert!(
+            submitted.starts_with("post ") && submitted.contains("/protocol/openid-connect/logout"),
+            "{submitted}"
+        );
+        assert!(
+            submitted.contains("id_token_hint") && !submitted.contains("eyJ"),
+            "the hint is a field; the record holds field names only: {submitted}"
+        );
         assert!(!is_present(&client, "[data-testid=log-out]").await?);
         let storage = web_storage(&client).await?;
         assert!(

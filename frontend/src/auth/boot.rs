@@ -3,6 +3,7 @@
 
 use super::{
     callback::{self, CallbackOutcome, CallbackParams},
+    discovery,
     endpoints::CALLBACK_PATH,
     redirect_state::{self, RedirectKind},
     session::Session,
@@ -88,7 +89,17 @@ pub async fn start(session: &Session, on_load: OnLoad) -> Started {
 
 async fn finish_callback(session: &Session, params: &CallbackParams) -> Started {
     let pending = redirect_state::take();
-    match callback::evaluate(params, pending, &session.endpoints().issuer) {
+    // Only a code for a sign-in of this tab without `iss` needs the IdP's word on RFC 9207
+    // (Keycloak always sends `iss`, so this costs no request there).
+    let code_without_iss = params.iss.is_none()
+        && params.code.is_some()
+        && pending.as_ref().is_some_and(|pending| {
+            pending.kind != RedirectKind::SignOut
+                && params.state.as_deref() == Some(pending.state.as_str())
+        });
+    let iss_required = code_without_iss
+        && discovery::iss_parameter_required(session.http().as_ref(), session.endpoints()).await;
+    match callback::evaluate(params, pending, &session.endpoints().issuer, iss_required) {
         CallbackOutcome::Exchange { code, pending } => {
             let return_to = redirect_state::safe_return_path(&pending.return_to);
             match session.complete_sign_in(code, pending).await {

@@ -56,10 +56,13 @@ pub enum CallbackOutcome {
 }
 
 /// Decides what `params` mean given the pending redirect (already removed from storage: one use).
+/// `iss` (RFC 9207) must equal `issuer` when present, and must be present when `iss_required`
+/// (the IdP announces `authorization_response_iss_parameter_supported`, as Keycloak does).
 pub fn evaluate(
     params: &CallbackParams,
     pending: Option<PendingRedirect>,
     issuer: &str,
+    iss_required: bool,
 ) -> CallbackOutcome {
     let Some(pending) = pending else {
         return CallbackOutcome::Failed(Error::NoPendingSignIn);
@@ -70,8 +73,12 @@ pub fn evaluate(
     if pending.kind == RedirectKind::SignOut {
         return CallbackOutcome::SignedOut;
     }
-    if let Some(iss) = params.iss.as_deref().filter(|iss| *iss != issuer) {
-        return CallbackOutcome::Failed(Error::WrongIssuer(iss.to_owned()));
+    match params.iss.as_deref() {
+        Some(iss) if iss != issuer => {
+            return CallbackOutcome::Failed(Error::WrongIssuer(iss.to_owned()));
+        }
+        None if iss_required => return CallbackOutcome::Failed(Error::MissingIssuer),
+        _ => {}
     }
     if let Some(error) = params.error.as_deref() {
         let description = params.error_description.clone().unwrap_or_default();

@@ -1,5 +1,6 @@
-//! Checking the ID token from the code exchange: RS256 signature against the realm's JWKS with the
-//! browser's WebCrypto, then `iss`, `aud`/`azp`, `exp` and `nonce`. Nothing else is trusted.
+//! Checking an ID token (from the code exchange, and again from every refresh): RS256 signature
+//! against the realm's JWKS with the browser's WebCrypto, then `iss`, `aud`, `azp`, `sub`, `exp`
+//! and `nonce`. Nothing else is trusted.
 
 use js_sys::{Array, Object, Reflect};
 use serde::Deserialize;
@@ -7,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 
-use super::{http::HttpClient, jwt::Jwt};
+use super::{endpoints::Endpoints, http::HttpClient, jwt::Jwt};
 use crate::error::Error;
 
 /// The only signature algorithm accepted (Keycloak's default); `none` and HMAC are refused.
@@ -21,7 +22,10 @@ const WEBCRYPTO_ALG: &str = "RSASSA-PKCS1-v1_5";
 pub struct Expected<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
-    pub nonce: &'a str,
+    /// The sign-in's nonce; `None` for an ID token from a refresh (OpenID Connect Core §12.2).
+    pub nonce: Option<&'a str>,
+    /// The user of the first ID token; a refreshed one must name the same `sub`.
+    pub subject: Option<&'a str>,
     /// The browser's time, seconds since the epoch.
     pub now_seconds: i64,
 }
@@ -58,6 +62,7 @@ struct IdClaims {
     iss: String,
     aud: Audience,
     azp: Option<String>,
+    sub: Option<String>,
     exp: i64,
     nonce: Option<String>,
 }
@@ -79,8 +84,9 @@ pub async fn fetch_jwks(http: &dyn HttpClient, jwks_url: &str) -> Result<Jwks, E
         .map_err(|err| Error::IdToken(format!("the realm's keys are not valid JSON ({err})")))
 }
 
-/// Verifies `id_token` against `jwks` and `expected`; any failure is [`Error::IdToken`].
-pub async fn verify(id_token: &str, jwks: &Jwks, expected: Expected<'_>) -> Result<(), Error> {
+/// Verifies `id_token` against `jwks` and `expected` and gives its `sub`; any failure is
+/// [`Error::IdToken`].
+pub async fn verify(id_token: &str, jwks: &Jwks, expected: Expected<'_>) -> Result<String, Error> {
     let refuse = Error::IdToken;
     let jwt = Jwt::decode(id_token).map_err(refuse)?;
     if jwt.header.alg != ALLOWED_ALG {
@@ -106,16 +112,59 @@ pub async fn verify(id_token: &str, jwks: &Jwks, expected: Expected<'_>) -> Resu
                 && (auds.len() == 1 || claims.azp.as_deref() == Some(expected.client_id))
         }
     };
-    if !audience_ok {
+    if !audience_ok
+        || claims
+            .azp
+            .as_deref()
+            .is_some_and(|azp| azp != expected.client_id)
+    {
         return Err(refuse("it was issued to another client".into()));
+    }
+    let Some(subject) = claims.sub.as_deref().filter(|sub| !sub.is_empty()) else {
+        return Err(refuse("it names no user (no `sub`)".into()));
+    };
+    if expected.subject.is_some_and(|first| first != subject) {
+        return Err(refuse("it names another user than the sign-in".into()));
     }
     if claims.exp + CLOCK_LEEWAY_SECONDS <= expected.now_seconds {
         return Err(refuse("it has expired".into()));
     }
-    if claims.nonce.as_deref() != Some(expected.nonce) {
+    if let Some(nonce) = expected.nonce
+        && claims.nonce.as_deref() != Some(nonce)
+    {
         return Err(refuse("its nonce does not match this sign-in".into()));
     }
-    Ok(())
+    Ok(subject.to_owned())
+}
+
+/// An ID token that came with a refresh, checked like the first one before it replaces it (it is
+/// the logout hint): signature, issuer, audience, `azp`, expiry, and the same `sub` as `previous`.
+pub async fn verify_refreshed(
+    http: &dyn HttpClient,
+    endpoints: &Endpoints,
+    id_token: &str,
+    previous: Option<&str>,
+    now_seconds: i64,
+) -> Result<(), Error> {
+    let jwks = fetch_jwks(http, &endpoints.jwks).await?;
+    let first = previous.and_then(subject_of);
+    let expected = Expected {
+        issuer: &endpoints.issuer,
+        client_id: &endpoints.client_id,
+        nonce: None,
+        subject: first.as_deref(),
+        now_seconds,
+    };
+    verify(id_token, &jwks, expected).await.map(drop)
+}
+
+/// The `sub` of an ID token verified before (decoded, not checked again).
+fn subject_of(id_token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Subject {
+        sub: Option<String>,
+    }
+    Jwt::decode(id_token).ok()?.claims::<Subject>().ok()?.sub
 }
 
 /// The RSA signing key with `kid` (or the only RSA signing key when the token names none).

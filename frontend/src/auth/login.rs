@@ -136,26 +136,33 @@ pub fn authorization_redirect(
     })
 }
 
-/// RP-initiated logout: `id_token_hint`, `post_logout_redirect_uri`, `client_id` and `state`.
-pub fn end_session_redirect(
-    endpoints: &Endpoints,
-    id_token: Option<&str>,
-) -> Result<Redirect, Error> {
-    let mut url =
-        Url::parse(&endpoints.end_session).map_err(|err| Error::InvalidConfig(err.to_string()))?;
+/// RP-initiated logout as a form POST to the end-session endpoint (OpenID Connect RP-Initiated
+/// Logout §2 allows both methods): the ID token travels in the body, so it stays out of the
+/// address bar, the history, the Referer and proxy logs.
+#[derive(Debug, Clone)]
+pub struct EndSession {
+    /// The end-session endpoint (the form's `action`).
+    pub action: String,
+    /// `id_token_hint` (when there is an ID token), `post_logout_redirect_uri`, `client_id`,
+    /// `state`: the form's fields, in this order.
+    pub fields: Vec<(&'static str, String)>,
+    pub pending: PendingRedirect,
+}
+
+/// The logout request for `id_token` (the hint Keycloak needs to skip its confirmation page).
+pub fn end_session(endpoints: &Endpoints, id_token: Option<&str>) -> Result<EndSession, Error> {
+    Url::parse(&endpoints.end_session).map_err(|err| Error::InvalidConfig(err.to_string()))?;
     let state = random_token()?;
-    {
-        let mut query = url.query_pairs_mut();
-        if let Some(id_token) = id_token {
-            query.append_pair("id_token_hint", id_token);
-        }
-        query
-            .append_pair("post_logout_redirect_uri", &endpoints.redirect_uri)
-            .append_pair("client_id", &endpoints.client_id)
-            .append_pair("state", &state);
+    let mut fields = Vec::with_capacity(4);
+    if let Some(id_token) = id_token {
+        fields.push(("id_token_hint", id_token.to_owned()));
     }
-    Ok(Redirect {
-        url: url.into(),
+    fields.push(("post_logout_redirect_uri", endpoints.redirect_uri.clone()));
+    fields.push(("client_id", endpoints.client_id.clone()));
+    fields.push(("state", state.clone()));
+    Ok(EndSession {
+        action: endpoints.end_session.clone(),
+        fields,
         pending: PendingRedirect {
             kind: RedirectKind::SignOut,
             state,

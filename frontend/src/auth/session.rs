@@ -17,6 +17,7 @@ use super::{
     http::HttpClient,
     id_token,
     login::{self, TokenSet},
+    navigation::{navigate, post_form},
     redirect_state::{self, PendingRedirect, RedirectKind},
     tokens::{HeldTokens, RETRY_FIRST_MS, RETRY_MAX_MS},
     user::User,
@@ -242,8 +243,24 @@ impl Session {
                         .session_ends_at_ms()
                         .map(|ends| ((ends - now) / 1000.0).max(0.0) as u64);
                 }
-                if set.id_token.is_none() {
-                    set.id_token = previous_id_token;
+                match set.id_token.as_deref() {
+                    None => set.id_token = previous_id_token,
+                    Some(fresh) => {
+                        let now_seconds = (self.0.clock.now_ms() / 1000.0) as i64;
+                        let endpoints = &self.0.endpoints;
+                        let checked = id_token::verify_refreshed(
+                            http.as_ref(),
+                            endpoints,
+                            fresh,
+                            previous_id_token.as_deref(),
+                            now_seconds,
+                        )
+                        .await;
+                        if let Err(err) = checked {
+                            self.forget(SessionStatus::Ended);
+                            return Err(err);
+                        }
+                    }
                 }
                 self.accept(set);
                 Ok(())
@@ -332,7 +349,8 @@ impl Session {
         let expected = id_token::Expected {
             issuer: &endpoints.issuer,
             client_id: &endpoints.client_id,
-            nonce: &nonce,
+            nonce: Some(&nonce),
+            subject: None,
             now_seconds: (self.0.clock.now_ms() / 1000.0) as i64,
         };
         id_token::verify(token, &jwks, expected).await?;
@@ -357,21 +375,12 @@ impl Session {
         navigate(&redirect.url)
     }
 
-    /// Forgets the tokens and sends the browser to the IdP's end-session endpoint.
+    /// Forgets the tokens and posts the logout to the IdP's end-session endpoint.
     pub fn sign_out(&self) -> Result<(), Error> {
         // Not `Anonymous`: a protected page would start a sign-in and overtake the logout.
         let id_token = self.forget(SessionStatus::Leaving);
-        let redirect = login::end_session_redirect(&self.0.endpoints, id_token.as_deref())?;
-        redirect_state::save(&redirect.pending)?;
-        navigate(&redirect.url)
+        let logout = login::end_session(&self.0.endpoints, id_token.as_deref())?;
+        redirect_state::save(&logout.pending)?;
+        post_form(&logout.action, &logout.fields)
     }
-}
-
-/// A top-level navigation (no iframe, no popup).
-fn navigate(url: &str) -> Result<(), Error> {
-    web_sys::window()
-        .ok_or_else(|| Error::Browser("no window".into()))?
-        .location()
-        .assign(url)
-        .map_err(|_| Error::Browser("the browser refused to leave the page".into()))
 }
