@@ -6,7 +6,8 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use crate::TestResult;
-use crate::browser::{PAGE_TIMEOUT, describe_page, wait_for};
+use crate::app::Stack;
+use crate::browser::{PAGE_TIMEOUT, describe_page, login, wait_for};
 
 /// How often the waits below look again.
 const POLL: Duration = Duration::from_millis(100);
@@ -178,5 +179,22 @@ pub async fn scroll_to(client: &Client, css: &str) -> TestResult {
             vec![json!(css)],
         )
         .await?;
+    Ok(())
+}
+
+/// Opens `route` (a protected page), signs `who` in with the realm password, and waits until the
+/// header names them.
+pub async fn sign_in(client: &Client, stack: &Stack, who: &str, route: &str) -> TestResult {
+    let user = stack
+        .idp
+        .realm()
+        .user(who)
+        .ok_or(format!("{who} in the realm file"))?;
+    let password = user.password().ok_or(format!("{who} has a password"))?;
+    client.goto(&stack.url(route)).await?;
+    login(client, who, password).await?;
+    let first_name = user.full_name();
+    let first_name = first_name.split(' ').next().unwrap_or(who);
+    wait_for_text(client, "[data-testid=account-name]", first_name).await?;
     Ok(())
 }

@@ -57,5 +57,11 @@ async fn a_real_token_from_the_idp_is_accepted_and_no_token_is_refused() -> Test
     assert_eq!(me.username.as_deref(), Some("eline"));
     assert_eq!(me.uuid.map(|u| u.to_string()).as_deref(), eline.uuid());
     assert_eq!(me.roles, vec!["owner".to_string()]);
+    // Personal data never stays in the browser's disk cache.
+    for path in ["/api/v1/me", "/api/v1/org-units", "/api/v1/employees"] {
+        let response = stack.server.get(path, Some(&tokens.access_token)).await?;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
     Ok(())
 }

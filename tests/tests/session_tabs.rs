@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use e2e::TestResult;
 use e2e::app::Stack;
-use e2e::browser::{Browser, api_statuses, is_present, login, screenshot, text_of, wait_for};
+use e2e::browser::{Browser, api_statuses, is_present, screenshot, text_of, wait_for};
 use e2e::idp::IdpOptions;
+use e2e::ui::sign_in;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
@@ -42,14 +43,8 @@ async fn check_account(client: &Client, tab: &str, since: Instant) -> TestResult
 #[tokio::test]
 async fn two_tabs_of_one_user_keep_refreshing_for_a_minute_with_rotation_on() -> TestResult {
     let stack = stack().await?;
-    let eline = stack.idp.realm().password_of("eline")?;
     Browser::run(|client| async move {
-        client.goto(&stack.url(PROTECTED)).await?;
-        login(&client, "eline", &eline).await?;
-        assert_eq!(
-            text_of(&client, "[data-testid=me-username]").await?,
-            "eline"
-        );
+        sign_in(&client, &stack, "eline", PROTECTED).await?;
         let first = client.window().await?;
 
         // The second tab signs itself in silently (the Keycloak session's cookie): its own tokens.
@@ -119,14 +114,8 @@ const CAPTURE_REFRESH_TOKENS: &str = r#"
 #[tokio::test]
 async fn a_replayed_refresh_token_ends_the_session_with_the_notice_not_a_loop() -> TestResult {
     let stack = stack().await?;
-    let eline = stack.idp.realm().password_of("eline")?;
     Browser::run(|client| async move {
-        client.goto(&stack.url(PROTECTED)).await?;
-        login(&client, "eline", &eline).await?;
-        assert_eq!(
-            text_of(&client, "[data-testid=me-username]").await?,
-            "eline"
-        );
+        sign_in(&client, &stack, "eline", PROTECTED).await?;
         client.execute(CAPTURE_REFRESH_TOKENS, Vec::new()).await?;
 
         // Wait for the tab's next refresh and take the refresh token it was given.

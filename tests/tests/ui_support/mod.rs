@@ -8,8 +8,8 @@ pub mod api;
 
 use e2e::TestResult;
 use e2e::app::Stack;
-use e2e::browser::login;
 use e2e::idp::IdpOptions;
+pub use e2e::ui::sign_in;
 use e2e::ui::wait_for_text;
 use fantoccini::Client;
 use uuid::Uuid;
@@ -27,23 +27,6 @@ pub async fn stack() -> TestResult<Stack> {
 /// An API client (password grant) for `who`, against the stack's server.
 pub async fn api_as(stack: &Stack, who: &str) -> TestResult<api::Client> {
     api::Client::login(&stack.idp, &stack.server.origin, who).await
-}
-
-/// Opens `route` (a protected page), signs `who` in with the realm password, and waits until the
-/// header names them.
-pub async fn sign_in(client: &Client, stack: &Stack, who: &str, route: &str) -> TestResult {
-    let user = stack
-        .idp
-        .realm()
-        .user(who)
-        .ok_or(format!("{who} in the realm file"))?;
-    let password = user.password().ok_or(format!("{who} has a password"))?;
-    client.goto(&stack.url(route)).await?;
-    login(client, who, password).await?;
-    let first_name = user.full_name();
-    let first_name = first_name.split(' ').next().unwrap_or(who);
-    wait_for_text(client, "[data-testid=account-name]", first_name).await?;
-    Ok(())
 }
 
 /// The uuid of the unit called `name`.
