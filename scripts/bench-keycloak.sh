@@ -6,7 +6,7 @@
 
 start_bench_keycloak() { # start_bench_keycloak WORKDIR
   local work="$1"
-  IDP_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  IDP_PORT="$(free_port)"
   IDP_URL="http://127.0.0.1:$IDP_PORT/"
   TOKEN_URL="${IDP_URL}realms/mo/protocol/openid-connect/token"
   python3 - "$ROOT/realm/mo-realm.json" "$work/mo-realm.json" <<'PY'

@@ -4,7 +4,10 @@
 
 use serde::Deserialize;
 
-use super::{endpoints::Endpoints, http::HttpClient};
+use super::{
+    endpoints::Endpoints,
+    http::{HttpClient, get_json},
+};
 
 #[derive(Deserialize)]
 struct Discovery {
@@ -16,10 +19,7 @@ struct Discovery {
 /// answer is yes (a callback from this IdP carries it anyway).
 pub async fn iss_parameter_required(http: &dyn HttpClient, endpoints: &Endpoints) -> bool {
     let url = format!("{}/.well-known/openid-configuration", endpoints.issuer);
-    let Ok(request) = oauth2::http::Request::get(url)
-        .header(oauth2::http::header::ACCEPT, "application/json")
-        .body(Vec::new())
-    else {
+    let Ok(request) = get_json(&url) else {
         return true;
     };
     match http.send(request).await {

@@ -15,6 +15,14 @@ pub trait HttpClient {
     fn send(&self, request: HttpRequest) -> LocalFuture<'_, Result<HttpResponse, Error>>;
 }
 
+/// A `GET` that asks for JSON (the realm's keys, its discovery document).
+pub fn get_json(url: &str) -> Result<HttpRequest, Error> {
+    http::Request::get(url)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|err| Error::Browser(err.to_string()))
+}
+
 /// Adapts an [`HttpClient`] to `oauth2`'s `AsyncHttpClient` (which wants a `std::error::Error`).
 pub fn oauth2_client<'a>(
     client: &'a dyn HttpClient,

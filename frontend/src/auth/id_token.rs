@@ -8,7 +8,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 
-use super::{endpoints::Endpoints, http::HttpClient, jwt::Jwt};
+use super::{
+    endpoints::Endpoints,
+    http::{HttpClient, get_json},
+    jwt::Jwt,
+};
 use crate::error::Error;
 
 /// The only signature algorithm accepted (Keycloak's default); `none` and HMAC are refused.
@@ -69,11 +73,7 @@ struct IdClaims {
 
 /// Fetches the realm's JSON Web Key Set.
 pub async fn fetch_jwks(http: &dyn HttpClient, jwks_url: &str) -> Result<Jwks, Error> {
-    let request = oauth2::http::Request::get(jwks_url)
-        .header(oauth2::http::header::ACCEPT, "application/json")
-        .body(Vec::new())
-        .map_err(|err| Error::Browser(err.to_string()))?;
-    let response = http.send(request).await?;
+    let response = http.send(get_json(jwks_url)?).await?;
     if !response.status().is_success() {
         return Err(Error::IdToken(format!(
             "the realm's keys could not be loaded (HTTP {})",

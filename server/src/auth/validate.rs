@@ -134,10 +134,12 @@ impl Validator {
         jwks: &Arc<JwksCache>,
         token: &str,
     ) -> Result<(Principal, Option<VerifiedToken>), ValidationError> {
-        let (alg, kid) = self.check_header(token)?;
+        let header = self.read_header(token)?;
+        let alg = self.allowed_algorithm(&header.alg)?;
+        let kid = header.kid;
         // Everything that needs no key runs before the key lookup and the RSA verification,
         // the only expensive work an anonymous caller can cause.
-        self.check_claims_cheaply(token)?;
+        self.check_claims_cheaply(token, header.typ.as_deref())?;
         let key = match jwks.key_for(kid.as_deref()).await {
             Ok(key) => key,
             Err(KeyError::Unavailable { retry_after }) => {
@@ -162,10 +164,14 @@ impl Validator {
     /// Length first, then shape, then the header: the algorithm (from the allow-list) and `kid`.
     pub fn check_header(&self, token: &str) -> Result<(Algorithm, Option<String>), TokenError> {
         let header = self.read_header(token)?;
-        let alg = rsa_algorithm(&header.alg)
+        Ok((self.allowed_algorithm(&header.alg)?, header.kid))
+    }
+
+    /// The header's `alg`, when it is on the allow-list.
+    fn allowed_algorithm(&self, alg: &str) -> Result<Algorithm, TokenError> {
+        rsa_algorithm(alg)
             .filter(|a| self.algorithms.contains(a))
-            .ok_or(TokenError::AlgorithmNotAllowed)?;
-        Ok((alg, header.kid))
+            .ok_or(TokenError::AlgorithmNotAllowed)
     }
 
     fn read_header(&self, token: &str) -> Result<RawHeader, TokenError> {
@@ -196,8 +202,11 @@ impl Validator {
     /// this realm (`iss`), for this client (audience rule), `azp`, and `exp`/`nbf` with leeway.
     /// A forged token that fails any of these never costs a key lookup or a signature check;
     /// one that passes is checked again with its signature.
-    fn check_claims_cheaply(&self, token: &str) -> Result<(), TokenError> {
-        let header = self.read_header(token)?;
+    fn check_claims_cheaply(
+        &self,
+        token: &str,
+        header_typ: Option<&str>,
+    ) -> Result<(), TokenError> {
         let payload = token.split('.').nth(1).ok_or(TokenError::Malformed)?;
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
@@ -205,7 +214,7 @@ impl Validator {
         let claims: serde_json::Value =
             serde_json::from_slice(&payload).map_err(|_| TokenError::BadClaims)?;
         let text = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
-        if !is_access_token(header.typ.as_deref(), text("typ")) {
+        if !is_access_token(header_typ, text("typ")) {
             return Err(TokenError::WrongType);
         }
         match claims.get("iss") {
@@ -288,7 +297,8 @@ impl Validator {
         alg: Algorithm,
         key: &VerifyKey,
     ) -> Result<Principal, TokenError> {
-        self.check_claims_cheaply(token)?;
+        let header = self.read_header(token)?;
+        self.check_claims_cheaply(token, header.typ.as_deref())?;
         let claims = verify_signature(token, alg, key, &self.issuer, self.leeway_seconds)?;
         Principal::from_claims(claims, &self.client)
     }
