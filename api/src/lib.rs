@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use org::{
-    Employee, MAX_UNIT_NAME_CHARS, NewOrgUnit, OrgUnit, OrgUnitPatch, Permissions,
-    is_forbidden_in_unit_name,
+    ConflictCode, Employee, MoveDestinations, NewOrgUnit, OrgUnit, OrgUnitPatch, Permissions, Rule,
+    Verdict,
 };
 
 /// `GET /keycloak.json`: what the browser needs to find the IdP, in the Keycloak adapter format.
@@ -57,8 +57,32 @@ pub struct Me {
     pub azp: Option<String>,
     /// True for a client_credentials token (e.g. an integration such as dipex).
     pub service_account: bool,
-    /// Whether the server enforces role-based access control.
-    pub rbac_enabled: bool,
+    /// What the account may do in general, as the server's RBAC decides it.
+    pub access: AccountAccess,
+}
+
+/// The account's role as RBAC applies it (not a list of realm roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountRole {
+    /// Writes every unit (the realm role `admin`).
+    Admin,
+    /// Writes the units it owns, directly or through a unit above (the realm role `owner`).
+    Owner,
+    /// Reads everything and writes nothing.
+    ReadOnly,
+    /// RBAC is off on this server (`keycloak_rbac_enabled = false`): every signed-in account writes.
+    EveryoneWrites,
+}
+
+/// `Me.access`: what the account may do wherever it looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountAccess {
+    pub role: AccountRole,
+    /// Whether it may write anything at all (refused with `no_write_role` or `owner_without_uuid`).
+    pub write: Verdict,
+    /// Whether it may create top-level units (and make units top-level).
+    pub create_top_level: Verdict,
 }
 
 /// Every error body the server sends: `{"error": "...", "description": "..."}`, plus `field` when
@@ -66,12 +90,16 @@ pub struct Me {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Machine-readable code, e.g. `invalid_token`, `invalid_request`, `unauthorized`,
-    /// `temporarily_unavailable`, `not_found`, `forbidden`, `conflict`, `bad_request`,
-    /// `validation_failed`, `internal_error`.
+    /// `temporarily_unavailable`, `not_found`, `forbidden`, `bad_request`, `validation_failed`,
+    /// `internal_error`, and for a 409 the [`ConflictCode`] (`stale_version`, `would_cycle`,
+    /// `has_children`).
     pub error: String,
     /// Human-readable explanation; never contains the token. A 403 starts with the rule that
     /// refused (e.g. `not_owner: ...`).
     pub description: String,
+    /// A 403's rule, the same name a refused [`Verdict`] carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
     /// The input field at fault (`name`, `parent`, `version`, `uuid`, `person_uuid`, `body`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,

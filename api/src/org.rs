@@ -1,39 +1,145 @@
-//! JSON shapes of the organisation API: org units, the caller's permissions on them, and employees.
+//! JSON shapes of the organisation API: org units, the server's verdicts on what the caller may do
+//! with them (and why not), conflict codes, move destinations and employees.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
-/// Longest unit name accepted (in characters, after trimming).
-pub const MAX_UNIT_NAME_CHARS: usize = 200;
-
-/// Characters a unit name may not contain: control characters, and the invisible and
-/// text-direction characters that make a name read differently from what it is (bidi embeddings
-/// and overrides U+202A–U+202E, isolates U+2066–U+2069, zero-width characters and direction marks
-/// U+200B–U+200F, the byte-order mark U+FEFF). Server and browser both apply it.
-pub fn is_forbidden_in_unit_name(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{FEFF}'
-        )
+/// A rule that refuses an action, by the name both sides use: a refused [`Verdict`] names it,
+/// and so does a 403 body (`rule`). The server's RBAC (OS2mo's rules) and the tree decide which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The account has neither the realm role `admin` nor `owner`.
+    NoWriteRole,
+    /// The account has the role `owner` but no `uuid` claim, so it owns no unit.
+    OwnerWithoutUuid,
+    /// A write that names no unit.
+    NoAffectedUnits,
+    /// Creating a top-level unit or making a unit top-level is for admins.
+    TopLevelAdminOnly,
+    /// The caller owns neither the unit nor any unit above it.
+    NotOwner,
+    /// A move: the caller owns neither the new parent nor any unit above it.
+    NotOwnerOfNewParent,
+    /// A move: the new parent is the unit itself or one of its sub-units (409 `would_cycle`).
+    WouldCycle,
+    /// A delete: the unit has sub-units (409 `has_children`).
+    HasChildren,
+    /// A move: no destination is allowed (every unit the caller may place it under is inside it,
+    /// and the top level is not allowed or it is there already).
+    NoDestination,
 }
 
-/// What the caller may do with one unit, as the server's RBAC decides it (the same code that
-/// enforces it on writes). `move` is true when the caller may move the unit somewhere; the new
-/// parent is checked when a move is requested. `delete` ignores children (a unit with children
-/// is refused with 409 whoever asks).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+impl Rule {
+    /// The rule's name, as serialized (`not_owner`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::NoWriteRole => "no_write_role",
+            Rule::OwnerWithoutUuid => "owner_without_uuid",
+            Rule::NoAffectedUnits => "no_affected_units",
+            Rule::TopLevelAdminOnly => "top_level_admin_only",
+            Rule::NotOwner => "not_owner",
+            Rule::NotOwnerOfNewParent => "not_owner_of_new_parent",
+            Rule::WouldCycle => "would_cycle",
+            Rule::HasChildren => "has_children",
+            Rule::NoDestination => "no_destination",
+        }
+    }
+}
+
+/// The server's answer to "may I?": allowed, or refused by a named rule. JSON:
+/// `{"verdict": "allowed"}` or `{"verdict": "refused", "rule": "not_owner"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    Allowed,
+    Refused { rule: Rule },
+}
+
+impl Verdict {
+    pub fn is_allowed(self) -> bool {
+        self == Verdict::Allowed
+    }
+
+    /// The rule that refuses, `None` when allowed.
+    pub fn refusal(self) -> Option<Rule> {
+        match self {
+            Verdict::Allowed => None,
+            Verdict::Refused { rule } => Some(rule),
+        }
+    }
+}
+
+impl From<Result<(), Rule>> for Verdict {
+    fn from(decision: Result<(), Rule>) -> Self {
+        match decision {
+            Ok(()) => Verdict::Allowed,
+            Err(rule) => Verdict::Refused { rule },
+        }
+    }
+}
+
+/// What the caller may do with one unit, each verdict computed by the same decision that then
+/// enforces the write (server/src/rbac.rs): `delete` includes the sub-unit rule, and `move` is
+/// allowed when at least one destination is (`GET .../move-destinations` lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
     /// Rename the unit (PATCH `name`).
-    pub update: bool,
+    pub update: Verdict,
     /// Create a unit under this one.
-    pub create_child: bool,
+    pub create_child: Verdict,
     /// Give the unit another parent (PATCH `parent`).
     #[serde(rename = "move")]
-    pub move_unit: bool,
-    pub delete: bool,
+    pub move_unit: Verdict,
+    pub delete: Verdict,
     /// Add or remove owners.
-    pub manage_owners: bool,
+    pub manage_owners: Verdict,
+}
+
+/// Why a write conflicts with the stored state (409; the body's `error`). Nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConflictCode {
+    /// The `version` sent is not the unit's current one: someone else changed it.
+    StaleVersion,
+    /// The new parent is the unit itself or one of its sub-units.
+    WouldCycle,
+    /// The unit still has sub-units, so it cannot be deleted.
+    HasChildren,
+}
+
+impl ConflictCode {
+    pub const ALL: [ConflictCode; 3] = [
+        ConflictCode::StaleVersion,
+        ConflictCode::WouldCycle,
+        ConflictCode::HasChildren,
+    ];
+
+    /// The body's `error` field.
+    pub fn code(self) -> &'static str {
+        match self {
+            ConflictCode::StaleVersion => "stale_version",
+            ConflictCode::WouldCycle => "would_cycle",
+            ConflictCode::HasChildren => "has_children",
+        }
+    }
+
+    /// The conflict an `error` field names, if it names one.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|conflict| conflict.code() == code)
+    }
+}
+
+/// `GET /api/v1/org-units/{uuid}/move-destinations`: where the caller may move the unit, each
+/// destination allowed by the same decision as the PATCH that moves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveDestinations {
+    /// Making the unit top-level; `null` when it is top-level already.
+    pub top_level: Option<Verdict>,
+    /// The units it may be moved under (never itself, its sub-units or its current parent), in
+    /// the list's order (by name).
+    pub parents: Vec<Uuid>,
 }
 
 /// One organisation unit. `path` (ancestor uuids, the root first) is present on single-unit
@@ -104,17 +210,55 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const ALLOWED: Verdict = Verdict::Allowed;
+
     #[test]
-    fn permissions_use_the_word_move() {
+    fn permissions_carry_verdicts_and_use_the_word_move() {
         let p = Permissions {
-            move_unit: true,
-            ..Permissions::default()
+            update: ALLOWED,
+            create_child: ALLOWED,
+            move_unit: Verdict::Refused {
+                rule: Rule::NoDestination,
+            },
+            delete: Verdict::Refused {
+                rule: Rule::HasChildren,
+            },
+            manage_owners: ALLOWED,
         };
+        let allowed = json!({"verdict": "allowed"});
         assert_eq!(
             serde_json::to_value(p).unwrap(),
-            json!({"update": false, "create_child": false, "move": true, "delete": false,
-                   "manage_owners": false})
+            json!({"update": allowed, "create_child": allowed,
+                   "move": {"verdict": "refused", "rule": "no_destination"},
+                   "delete": {"verdict": "refused", "rule": "has_children"},
+                   "manage_owners": allowed})
         );
+        let back: Permissions = serde_json::from_value(serde_json::to_value(p).unwrap()).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(p.delete.refusal(), Some(Rule::HasChildren));
+        assert!(p.update.is_allowed() && !p.move_unit.is_allowed());
+    }
+
+    #[test]
+    fn rule_and_conflict_names_are_the_serialized_ones() {
+        use Rule::*;
+        for rule in [
+            NoWriteRole,
+            OwnerWithoutUuid,
+            NoAffectedUnits,
+            TopLevelAdminOnly,
+            NotOwner,
+            NotOwnerOfNewParent,
+            WouldCycle,
+            HasChildren,
+            NoDestination,
+        ] {
+            assert_eq!(serde_json::to_value(rule).unwrap(), json!(rule.name()));
+        }
+        for conflict in ConflictCode::ALL {
+            assert_eq!(ConflictCode::from_code(conflict.code()), Some(conflict));
+        }
+        assert_eq!(ConflictCode::from_code("conflict"), None);
     }
 
     #[test]
@@ -147,7 +291,13 @@ mod tests {
             parent: None,
             owners: vec![],
             version: 1,
-            permissions: Permissions::default(),
+            permissions: Permissions {
+                update: ALLOWED,
+                create_child: ALLOWED,
+                move_unit: ALLOWED,
+                delete: ALLOWED,
+                manage_owners: ALLOWED,
+            },
             path: None,
         };
         let value = serde_json::to_value(&unit).unwrap();

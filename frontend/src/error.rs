@@ -42,12 +42,20 @@ pub enum Error {
     // --- Calling the API ---
     #[error("The server did not accept your sign-in (401).")]
     Unauthorized,
-    #[error("You may not do this: {0}")]
-    Forbidden(String),
+    /// 403: `rule` is the rule that refused (the server's name for it), `description` its words.
+    #[error("You may not do this: {description}")]
+    Forbidden {
+        rule: Option<api::Rule>,
+        description: String,
+    },
     #[error("Not found.")]
     NotFound,
-    #[error("This conflicts with the current state: {0}")]
-    Conflict(String),
+    /// 409: `code` says which conflict (stale version, cycle, sub-units) when the server named one.
+    #[error("This conflicts with the current state: {description}")]
+    Conflict {
+        code: Option<api::ConflictCode>,
+        description: String,
+    },
     /// 422: the input was refused; `field` names the input at fault when the server said.
     #[error("The server could not process this request: {description}")]
     Unprocessable {

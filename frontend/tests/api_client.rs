@@ -32,7 +32,9 @@ fn me_json() -> serde_json::Value {
         "username": "eline", "name": "Eline Wedsgaard", "email": null,
         "uuid": "1c571f8f-0e3e-4ffa-9ff0-d35505781924",
         "roles": ["owner"], "client_roles": [], "azp": "mo",
-        "service_account": false, "rbac_enabled": true,
+        "service_account": false,
+        "access": {"role": "owner", "write": {"verdict": "allowed"},
+                   "create_top_level": {"verdict": "refused", "rule": "top_level_admin_only"}},
     })
 }
 
@@ -95,13 +97,39 @@ async fn api_errors_are_typed() {
     let reason = |description: &str| json!({ "error": "x", "description": description });
     let cases = [
         (
-            Canned::Json(403, reason("owner of another unit")),
-            Error::Forbidden("owner of another unit".into()),
+            Canned::Json(
+                403,
+                json!({ "error": "forbidden", "description": "not_owner: …", "rule": "not_owner" }),
+            ),
+            Error::Forbidden {
+                rule: Some(api::Rule::NotOwner),
+                description: "not_owner: …".into(),
+            },
+        ),
+        (
+            Canned::Json(403, reason("a proxy refused")),
+            Error::Forbidden {
+                rule: None,
+                description: "a proxy refused".into(),
+            },
         ),
         (Canned::Json(404, reason("no such unit")), Error::NotFound),
         (
-            Canned::Json(409, reason("changed meanwhile")),
-            Error::Conflict("changed meanwhile".into()),
+            Canned::Json(
+                409,
+                json!({ "error": "would_cycle", "description": "under itself" }),
+            ),
+            Error::Conflict {
+                code: Some(api::ConflictCode::WouldCycle),
+                description: "under itself".into(),
+            },
+        ),
+        (
+            Canned::Json(409, reason("something else")),
+            Error::Conflict {
+                code: None,
+                description: "something else".into(),
+            },
         ),
         (
             Canned::Json(

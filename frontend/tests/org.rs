@@ -1,19 +1,20 @@
-//! Browser tests of the organisation logic: the tree and its name filter (ancestors kept),
-//! ownership badges (direct and via an ancestor), move targets (never the unit's own subtree),
-//! unit-name validation, refusal reasons, where server errors land in a form, a stale save that
-//! keeps the typed input through Reload, and the session-end time from `refresh_expires_in`.
+//! Browser tests of the organisation screens' logic: the tree and its name filter (ancestors kept),
+//! ownership badges (direct and via an ancestor), the name rule's wording, the server's rules and
+//! conflicts in the user's words, where server errors land in a form (by the server's codes), a
+//! stale save that keeps the typed input through Reload, and the session-end time from
+//! `refresh_expires_in`.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
 
 use std::{cell::Cell, rc::Rc};
 
-use api::{MAX_UNIT_NAME_CHARS, Me, OrgUnit, Permissions};
+use api::{AccountAccess, AccountRole, ConflictCode, OrgUnit, Permissions, Rule, Verdict};
 use frontend::{
     components::session_expiry::{WARN_BEFORE_MS, ending_soon},
     error::Error,
     org::{
-        rules::{self, Action, READ_ONLY_REASON, Role, validate_unit_name},
+        rules::{self, Action, validate_unit_name},
         tree::{OrgTree, Ownership},
     },
     pages::unit::form::{ActionForm, Field, FormError, FormState},
@@ -40,7 +41,13 @@ fn unit(id: u128, name: &str, parent: Option<u128>, owners: &[Uuid]) -> OrgUnit 
         parent: parent.map(Uuid::from_u128),
         owners: owners.to_vec(),
         version: 1,
-        permissions: Permissions::default(),
+        permissions: Permissions {
+            update: Verdict::Allowed,
+            create_child: Verdict::Allowed,
+            move_unit: Verdict::Allowed,
+            delete: Verdict::Allowed,
+            manage_owners: Verdict::Allowed,
+        },
         path: None,
     }
 }
@@ -128,24 +135,13 @@ fn ownership_is_direct_or_through_the_nearest_owned_ancestor() {
 }
 
 #[wasm_bindgen_test]
-fn a_unit_is_never_moved_into_its_own_subtree() {
-    let tree = demo();
-    let targets: Vec<u128> = tree
-        .move_targets(Uuid::from_u128(2))
-        .into_iter()
-        .map(|(u, _)| u.as_u128())
-        .collect();
-    assert_eq!(targets, [1, 5, 6]);
-}
-
-#[wasm_bindgen_test]
 fn unit_names_are_trimmed_and_bounded_before_sending() {
     assert_eq!(
         validate_unit_name("  Vej og Park ").as_deref(),
         Ok("Vej og Park")
     );
     assert_eq!(validate_unit_name(" \t ").unwrap_err(), "Enter a name.");
-    let longest = "ø".repeat(MAX_UNIT_NAME_CHARS);
+    let longest = "ø".repeat(model::MAX_UNIT_NAME_CHARS);
     assert_eq!(validate_unit_name(&longest), Ok(longest.clone()));
     let too_long = validate_unit_name(&format!("{longest}x")).unwrap_err();
     assert!(too_long.contains("at most 200"), "{too_long}");
@@ -161,67 +157,103 @@ fn unit_names_are_trimmed_and_bounded_before_sending() {
     }
 }
 
-fn me(roles: &[&str], uuid: Option<Uuid>) -> Me {
-    Me {
-        username: None,
-        name: None,
-        email: None,
-        uuid,
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        client_roles: vec![],
-        azp: None,
-        service_account: false,
-        rbac_enabled: true,
+fn refused(rule: Rule) -> Verdict {
+    Verdict::Refused { rule }
+}
+
+#[wasm_bindgen_test]
+fn the_servers_rules_in_the_users_words() {
+    assert_eq!(
+        rules::refusal(Rule::NotOwner, Action::Move),
+        "Only owners of this unit or a unit above it can move it."
+    );
+    assert_eq!(
+        rules::refusal(Rule::NotOwner, Action::ManageOwners),
+        "Only owners of this unit or a unit above it can change its owners."
+    );
+    assert!(rules::refusal(Rule::HasChildren, Action::Delete).contains("sub-units"));
+    assert!(rules::refusal(Rule::OwnerWithoutUuid, Action::Rename).contains("no employee"));
+    let bruce = AccountAccess {
+        role: AccountRole::ReadOnly,
+        write: refused(Rule::NoWriteRole),
+        create_top_level: refused(Rule::NoWriteRole),
+    };
+    assert_eq!(
+        rules::read_only_notice(&bruce).as_deref(),
+        Some("Your account can read but not change units.")
+    );
+    let eline = AccountAccess {
+        role: AccountRole::Owner,
+        write: Verdict::Allowed,
+        create_top_level: refused(Rule::TopLevelAdminOnly),
+    };
+    assert_eq!(rules::read_only_notice(&eline), None);
+    assert_eq!(
+        rules::role_label(AccountRole::EveryoneWrites),
+        "everyone writes"
+    );
+    assert!(rules::role_class(AccountRole::ReadOnly).ends_with("role-badge--read-only"));
+    for code in ConflictCode::ALL {
+        assert!(!rules::conflict(code).is_empty());
     }
 }
 
 #[wasm_bindgen_test]
-fn a_refused_control_says_why() {
-    let refused = Permissions::default();
-    let allowed = Permissions {
-        update: true,
-        ..Permissions::default()
+fn server_errors_land_where_they_belong_by_the_servers_codes() {
+    let forbidden = Error::Forbidden {
+        rule: Some(Rule::NotOwner),
+        description: "not_owner: x".into(),
     };
-    let bruce = me(&[], None);
-    let eline = me(&["owner"], Some(ELINE));
-    let alvida = me(&["admin"], None);
-    assert_eq!(rules::refusal(Action::Rename, &allowed, &eline), None);
     assert_eq!(
-        rules::refusal(Action::Rename, &refused, &bruce).as_deref(),
-        Some(READ_ONLY_REASON)
+        FormError::from_api(forbidden, Action::Rename, "name"),
+        FormError::Forbidden {
+            reason: "Only owners of this unit or a unit above it can rename it.".into(),
+            server: "not_owner: x".into(),
+        }
+    );
+    let conflict = |code: Option<ConflictCode>| Error::Conflict {
+        code,
+        description: "the server's words".into(),
+    };
+    // The same write (a move) gets the message of the conflict the server names, not a guess.
+    assert_eq!(
+        FormError::from_api(
+            conflict(Some(ConflictCode::StaleVersion)),
+            Action::Move,
+            "parent"
+        ),
+        FormError::Stale("the server's words".into())
     );
     assert_eq!(
-        rules::refusal(Action::Move, &refused, &eline).as_deref(),
-        Some("Only owners of this unit or a unit above it can move it.")
+        FormError::from_api(
+            conflict(Some(ConflictCode::WouldCycle)),
+            Action::Move,
+            "parent"
+        ),
+        FormError::Conflict(rules::conflict(ConflictCode::WouldCycle).into())
     );
     assert_eq!(
-        rules::refusal(Action::ManageOwners, &refused, &me(&["owner"], None)).as_deref(),
-        Some(rules::NO_EMPLOYEE_REASON)
+        FormError::from_api(
+            conflict(Some(ConflictCode::HasChildren)),
+            Action::Delete,
+            "uuid"
+        ),
+        FormError::Conflict(rules::conflict(ConflictCode::HasChildren).into())
     );
-    assert!(rules::may_make_top_level(&alvida));
-    assert!(!rules::may_make_top_level(&eline));
-    assert_eq!(Role::of(&["owner".into(), "admin".into()]).label(), "admin");
-    assert_eq!(Role::of(&[]).label(), "read-only");
-}
-
-#[wasm_bindgen_test]
-fn server_errors_land_where_they_belong() {
-    let forbidden = FormError::from_api(Error::Forbidden("not_owner: x".into()), true, "name");
-    assert_eq!(forbidden, FormError::Forbidden("not_owner: x".into()));
-    let stale = FormError::from_api(Error::Conflict("version 1 is stale".into()), true, "name");
-    assert_eq!(stale, FormError::Stale("version 1 is stale".into()));
-    let children = FormError::from_api(Error::Conflict("has 2 sub-units".into()), false, "uuid");
-    assert_eq!(children, FormError::Conflict("has 2 sub-units".into()));
+    assert_eq!(
+        FormError::from_api(conflict(None), Action::Delete, "uuid"),
+        FormError::Conflict("the server's words".into())
+    );
     let field = |at: &str| Error::Unprocessable {
         description: "name must not be empty".into(),
         field: Some(at.into()),
     };
     assert_eq!(
-        FormError::from_api(field("name"), true, "name"),
+        FormError::from_api(field("name"), Action::Rename, "name"),
         FormError::Field("name must not be empty".into())
     );
     assert!(matches!(
-        FormError::from_api(field("version"), true, "name"),
+        FormError::from_api(field("version"), Action::Rename, "name"),
         FormError::Other(_)
     ));
 }

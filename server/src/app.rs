@@ -153,6 +153,10 @@ pub fn app(state: AppState) -> Router {
                 .delete(org_units::delete),
         )
         .route(
+            "/v1/org-units/{uuid}/move-destinations",
+            get(org_units::move_destinations),
+        )
+        .route(
             "/v1/org-units/{uuid}/owners/{person_uuid}",
             put(org_units::add_owner).delete(org_units::remove_owner),
         )

@@ -65,7 +65,18 @@ async fn me_returns_the_principal() {
     assert_eq!(me.name.as_deref(), Some("Bruce Lee"));
     assert_eq!(me.roles, vec!["offline_access"]);
     assert_eq!(me.client_roles, vec!["reader"]);
-    assert!(me.rbac_enabled && !me.service_account);
+    assert!(!me.service_account);
+    assert_eq!(
+        me.access.role,
+        api::AccountRole::ReadOnly,
+        "bruce has no write role"
+    );
+    assert_eq!(
+        me.access.write,
+        api::Verdict::Refused {
+            rule: api::Rule::NoWriteRole
+        }
+    );
     // The scheme is case-insensitive (RFC 7235), extra spaces are tolerated.
     assert_eq!(
         app.me(&[&format!("bearer {token}")]).await.status(),

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::TokenError;
 use crate::rbac::Denied;
 use crate::settings::SettingsError;
+use crate::verdicts::{Conflict, Refusal};
 
 /// Why a request was not authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -61,7 +62,7 @@ pub enum Error {
     Forbidden(#[from] Denied),
     /// The write conflicts with the stored state (stale version, children, a cycle); nothing was written.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Conflict),
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error("i/o: {0}")]
@@ -109,6 +110,18 @@ impl From<sqlx::Error> for Error {
             }
         } else {
             Error::Database(error)
+        }
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Denied(denied) => Error::Forbidden(denied),
+            Refusal::WouldCycle => Error::Conflict(Conflict::WouldCycle),
+            Refusal::HasChildren { children } => {
+                Error::Conflict(Conflict::HasChildren { children })
+            }
         }
     }
 }
@@ -174,7 +187,7 @@ impl Error {
             Error::BadRequest { .. } => "bad_request",
             Error::Validation { .. } => "validation_failed",
             Error::Forbidden(_) => "forbidden",
-            Error::Conflict(_) => "conflict",
+            Error::Conflict(conflict) => conflict.code().code(),
             _ => "internal_error",
         }
     }
@@ -210,6 +223,10 @@ impl IntoResponse for Error {
             error: self.code().to_owned(),
             description,
             field: self.field().map(str::to_owned),
+            rule: match &self {
+                Error::Forbidden(denied) => Some(denied.rule()),
+                _ => None,
+            },
         };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
@@ -276,9 +293,16 @@ mod tests {
         assert_eq!((e.status(), e.code()), (StatusCode::FORBIDDEN, "forbidden"));
         assert!(e.to_string().starts_with("no_write_role: "));
         assert_eq!(e.field(), None);
+        let e = Error::from(Refusal::WouldCycle);
         assert_eq!(
-            Error::Conflict("stale".into()).status(),
-            StatusCode::CONFLICT
+            (e.status(), e.code()),
+            (StatusCode::CONFLICT, "would_cycle")
+        );
+        let e = Error::from(Refusal::HasChildren { children: 2 });
+        assert_eq!(e.code(), "has_children");
+        assert_eq!(
+            Error::Conflict(Conflict::StaleVersion { sent: 3 }).code(),
+            "stale_version"
         );
     }
 

@@ -8,7 +8,7 @@ pub mod rbac;
 pub mod routes;
 pub mod settings;
 pub mod store;
-pub mod tree;
+pub mod verdicts;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;

@@ -1,11 +1,12 @@
-//! OS2mo's owner-based RBAC: the one decision for every org-unit write, and the permissions each answer reports.
+//! OS2mo's owner-based RBAC: who may write which unit, decided in one place ([`Access::decide`]).
+//! The verdicts the API reports are built on it in `verdicts`.
 
 use std::collections::HashSet;
 
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::tree::UnitTree;
+use model::UnitTree;
 
 /// The realm role that may write everything.
 pub const ADMIN_ROLE: &str = "admin";
@@ -38,6 +39,19 @@ impl Caller {
     /// never holds the database's write lock.
     pub fn may_write(&self) -> Result<(), Denied> {
         Access::gate_of(self).map(drop)
+    }
+
+    /// The role RBAC applies to this caller (the realm roles it looks at, or RBAC being off).
+    pub fn role(&self) -> api::AccountRole {
+        if !self.rbac_enabled {
+            api::AccountRole::EveryoneWrites
+        } else if self.admin {
+            api::AccountRole::Admin
+        } else if self.owner {
+            api::AccountRole::Owner
+        } else {
+            api::AccountRole::ReadOnly
+        }
     }
 }
 
@@ -96,15 +110,15 @@ pub enum Denied {
 }
 
 impl Denied {
-    /// The rule's name, the first word of the description.
-    pub fn rule(&self) -> &'static str {
+    /// The rule, whose name is the first word of the description.
+    pub fn rule(&self) -> api::Rule {
         match self {
-            Denied::NoWriteRole => "no_write_role",
-            Denied::OwnerWithoutUuid => "owner_without_uuid",
-            Denied::NoAffectedUnits => "no_affected_units",
-            Denied::TopLevelAdminOnly => "top_level_admin_only",
-            Denied::NotOwner { .. } => "not_owner",
-            Denied::NotOwnerOfNewParent { .. } => "not_owner_of_new_parent",
+            Denied::NoWriteRole => api::Rule::NoWriteRole,
+            Denied::OwnerWithoutUuid => api::Rule::OwnerWithoutUuid,
+            Denied::NoAffectedUnits => api::Rule::NoAffectedUnits,
+            Denied::TopLevelAdminOnly => api::Rule::TopLevelAdminOnly,
+            Denied::NotOwner { .. } => api::Rule::NotOwner,
+            Denied::NotOwnerOfNewParent { .. } => api::Rule::NotOwnerOfNewParent,
         }
     }
 }
@@ -150,6 +164,16 @@ impl Access {
     /// Does the caller own `unit` (as an owner of it or of an ancestor)?
     pub fn owns(&self, unit: Uuid) -> bool {
         self.owned.contains(&unit)
+    }
+
+    /// How many units of `tree` (the one this access was built on) the caller may write: all of
+    /// them, the ones it owns, or none.
+    pub fn writable_units(&self, tree: &UnitTree) -> usize {
+        match Self::gate_of(&self.caller) {
+            Ok(Gate::Everything) => tree.len(),
+            Ok(Gate::OwnedUnits) => self.owned.len(),
+            Err(_) => 0,
+        }
     }
 
     fn gate_of(caller: &Caller) -> Result<Gate, Denied> {
@@ -210,27 +234,8 @@ impl Access {
             _ => Ok(()),
         }
     }
-
-    /// The caller's permissions on `unit`, each one the decision for that operation.
-    pub fn permissions(&self, unit: Uuid) -> api::Permissions {
-        let allowed = |operation: Operation| self.decide(&operation).is_ok();
-        api::Permissions {
-            update: allowed(Operation::Update { unit }),
-            create_child: allowed(Operation::Create { parent: Some(unit) }),
-            move_unit: allowed(Operation::Move {
-                unit,
-                to: Destination::Unspecified,
-            }),
-            delete: allowed(Operation::Delete { unit }),
-            manage_owners: allowed(Operation::ManageOwners { unit }),
-        }
-    }
 }
 
 #[cfg(test)]
 #[path = "rbac_tests.rs"]
-mod tests;
-
-#[cfg(test)]
-#[path = "rbac_model_tests.rs"]
-mod model_tests;
+pub(crate) mod tests;

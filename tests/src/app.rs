@@ -123,7 +123,15 @@ impl Stack {
     }
 
     /// Makes the realm with `options` (plus the app's origin) and then starts the server.
-    pub async fn start_with(mut options: IdpOptions) -> TestResult<Self> {
+    pub async fn start_with(options: IdpOptions) -> TestResult<Self> {
+        Self::start_customised(options, |_| {}).await
+    }
+
+    /// As [`Stack::start_with`], with `customise` applied to the server's settings last.
+    pub async fn start_customised(
+        mut options: IdpOptions,
+        customise: impl FnOnce(&mut Settings),
+    ) -> TestResult<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         options.extra_origins.push(format!("http://{addr}"));
@@ -137,6 +145,7 @@ impl Stack {
         let mut settings = settings_for(&idp);
         settings.listen = addr;
         settings.database_url = format!("sqlite:{}", database.display());
+        customise(&mut settings);
         let server = AppServer::start_on(listener, settings.clone())?;
         Ok(Self {
             idp,
@@ -148,7 +157,15 @@ impl Stack {
 
     /// A stack for browser tests: `options`, and the release build the browser loads must exist.
     pub async fn for_browser(options: IdpOptions) -> TestResult<Self> {
-        let stack = Self::start_with(options).await?;
+        Self::for_browser_customised(options, |_| {}).await
+    }
+
+    /// A stack for browser tests whose server settings `customise` changes.
+    pub async fn for_browser_customised(
+        options: IdpOptions,
+        customise: impl FnOnce(&mut Settings),
+    ) -> TestResult<Self> {
+        let stack = Self::start_customised(options, customise).await?;
         stack.require_release_build()?;
         Ok(stack)
     }

@@ -182,6 +182,13 @@ pub async fn scroll_to(client: &Client, css: &str) -> TestResult {
     Ok(())
 }
 
+/// The header's role badge once the server has said what the account may do, in lower case.
+pub async fn header_role(client: &Client) -> TestResult<String> {
+    Ok(wait_for_text(client, "[data-testid=header-role]", "")
+        .await?
+        .to_lowercase())
+}
+
 /// Opens `route` (a protected page), signs `who` in with the realm password, and waits until the
 /// header names them.
 pub async fn sign_in(client: &Client, stack: &Stack, who: &str, route: &str) -> TestResult {

@@ -31,7 +31,7 @@ async fn real_tokens_of_every_user_and_the_dipex_service_account_are_accepted() 
         roles.sort();
         assert_eq!(me.roles, roles, "{username}");
         assert_eq!(me.azp.as_deref(), Some(DIRECT_GRANT_CLIENT));
-        assert!(!me.service_account && me.rbac_enabled);
+        assert!(!me.service_account);
     }
     // The browser's flow (authorization code + PKCE) gives an equally good token.
     let token = idp

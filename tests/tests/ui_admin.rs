@@ -11,7 +11,7 @@ use e2e::browser::{Browser, screenshot, text_of};
 use e2e::browser::{login, wait_for};
 use e2e::idp::IdpOptions;
 use e2e::ui::{
-    choose, click, count, fill, is_disabled, scroll_to, scrolls_sideways, value_of,
+    choose, click, count, fill, header_role, is_disabled, scroll_to, scrolls_sideways, value_of,
     wait_for_absence, wait_for_path, wait_for_text,
 };
 use fantoccini::{Locator, key::Key};
@@ -30,8 +30,7 @@ async fn alvida_creates_moves_manages_owners_and_deletes() -> TestResult {
     Browser::run(|client| async move {
         sign_in(&client, &stack, "alvida", &format!("/units/{parent}")).await?;
         wait_for_text(&client, "[data-testid=unit-name]", "Teknik og Miljø").await?;
-        let role = text_of(&client, "[data-testid=header-role]").await?;
-        assert_eq!(role.to_lowercase(), "admin");
+        assert_eq!(header_role(&client).await?, "admin");
         screenshot(&client, "ui-unit-admin").await?;
 
         // Create.
@@ -55,13 +54,13 @@ async fn alvida_creates_moves_manages_owners_and_deletes() -> TestResult {
             "No owners of its own."
         );
         click(&client, "[data-testid=move-open]").await?;
+        choose(&client, "[data-testid=move-input]", &new_parent.to_string()).await?;
         let own = format!("[data-testid=move-input] option[value='{child}']");
         assert_eq!(
             count(&client, &own).await?,
             0,
             "the unit itself is no target"
         );
-        choose(&client, "[data-testid=move-input]", &new_parent.to_string()).await?;
         click(&client, "[data-testid=move-submit]").await?;
         wait_for_text(
             &client,

@@ -1,13 +1,13 @@
 //! The app in Chromium for each role: eline (owner) edits inside her subtree and sees why she
-//! cannot outside it (and a forced write there shows the server's 403 reason); bruce sees every
-//! control disabled as read-only; a unit named like markup renders as text under a CSP without
-//! inline scripts.
+//! cannot outside it (and a forced write there shows the server's 403 reason); bruce sees one
+//! read-only notice and every control disabled; a unit named like markup renders as text under a
+//! CSP without inline scripts.
 
 mod ui_support;
 
 use e2e::TestResult;
 use e2e::browser::{Browser, screenshot, text_of};
-use e2e::ui::{click, count, fill, is_disabled, scroll_to, wait_for_text};
+use e2e::ui::{click, count, fill, header_role, is_disabled, scroll_to, wait_for_text};
 use ui_support::api::ELINE_UNIT;
 use ui_support::{api_as, open_unit, sign_in, stack, unit_uuid};
 
@@ -24,8 +24,7 @@ async fn eline_renames_inside_her_subtree_and_is_refused_outside_it() -> TestRes
 
     Browser::run(|client| async move {
         sign_in(&client, &stack, "eline", "/units").await?;
-        let role = text_of(&client, "[data-testid=header-role]").await?;
-        assert_eq!(role.to_lowercase(), "owner");
+        assert_eq!(header_role(&client).await?, "owner");
         // The tree marks her unit and, below it, the units she owns through it.
         wait_for_text(&client, "[data-testid=tree]", ELINE_UNIT).await?;
         let badges = client
@@ -95,8 +94,7 @@ async fn bruce_sees_everything_read_only() -> TestResult {
 
     Browser::run(|client| async move {
         sign_in(&client, &stack, "bruce", "/units").await?;
-        let role = text_of(&client, "[data-testid=header-role]").await?;
-        assert_eq!(role.to_lowercase(), "read-only");
+        assert_eq!(header_role(&client).await?, "read-only");
         wait_for_text(&client, "[data-testid=tree]", "Kolding Kommune").await?;
         assert_eq!(
             count(&client, "[data-testid=own-badge]").await?,
@@ -105,11 +103,28 @@ async fn bruce_sees_everything_read_only() -> TestResult {
         );
 
         open_unit(&client, &stack, unit, ELINE_UNIT).await?;
+        // One notice says it once; every control is disabled and points at it.
+        assert_eq!(count(&client, "[data-testid=read-only-notice]").await?, 1);
+        let notice = text_of(&client, "[data-testid=read-only-notice]").await?;
+        assert_eq!(notice, READ_ONLY_REASON);
+        assert_eq!(
+            count(&client, ".reason").await?,
+            0,
+            "no reason under each control"
+        );
         for control in WRITE_CONTROLS {
             let css = format!("[data-testid={control}-open]");
             assert!(is_disabled(&client, &css).await?, "{control} is disabled");
-            let reason = text_of(&client, &format!("[data-testid={control}-reason]")).await?;
-            assert_eq!(reason, READ_ONLY_REASON, "{control}");
+            let described_by = client
+                .find(fantoccini::Locator::Css(&css))
+                .await?
+                .attr("aria-describedby")
+                .await?;
+            assert_eq!(
+                described_by.as_deref(),
+                Some("read-only-notice"),
+                "{control}"
+            );
         }
         assert!(is_disabled(&client, "[data-testid=remove-owner]").await?);
         let owners = text_of(&client, "[data-testid=owners]").await?;

@@ -1,7 +1,7 @@
 //! Calling the app's API as the signed-in user: a fresh token from the session, `Authorization:
 //! Bearer`, one forced refresh and retry on 401, and typed errors.
 
-use api::ErrorBody;
+use api::{ConflictCode, ErrorBody};
 use oauth2::http::{
     Method, Request, StatusCode,
     header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE},
@@ -128,6 +128,10 @@ fn success_body(response: HttpResponse) -> Result<Vec<u8>, Error> {
     }
     let body = serde_json::from_slice::<ErrorBody>(response.body()).ok();
     let field = body.as_ref().and_then(|body| body.field.clone());
+    let rule = body.as_ref().and_then(|body| body.rule);
+    let code = body
+        .as_ref()
+        .and_then(|body| ConflictCode::from_code(&body.error));
     let reason = || {
         body.map(|body| body.description).unwrap_or_else(|| {
             status
@@ -138,9 +142,15 @@ fn success_body(response: HttpResponse) -> Result<Vec<u8>, Error> {
     };
     Err(match status {
         StatusCode::UNAUTHORIZED => Error::Unauthorized,
-        StatusCode::FORBIDDEN => Error::Forbidden(reason()),
+        StatusCode::FORBIDDEN => Error::Forbidden {
+            rule,
+            description: reason(),
+        },
         StatusCode::NOT_FOUND => Error::NotFound,
-        StatusCode::CONFLICT => Error::Conflict(reason()),
+        StatusCode::CONFLICT => Error::Conflict {
+            code,
+            description: reason(),
+        },
         StatusCode::UNPROCESSABLE_ENTITY => Error::Unprocessable {
             description: reason(),
             field,

@@ -1,13 +1,42 @@
-//! The header's account area: the app's sections, who is signed in with their role badge and a
-//! Log out button, or a Log in button.
+//! The header's account area: the app's sections, who is signed in with the role badge the server
+//! gives them (`GET /api/v1/me`) and a Log out button, or a Log in button.
 
+use api::Me;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
-    auth::{Session, SessionStatus, redirect_state},
-    org::rules::Role,
+    auth::{ApiClient, Session, SessionStatus, redirect_state},
+    org::{client::ME_PATH, rules},
 };
+
+/// The role badge, once the server has said what the account may do (nothing while it loads or
+/// when it cannot be asked: the pages report their own errors).
+#[component]
+fn RoleBadge() -> impl IntoView {
+    let Some(api) = use_context::<ApiClient>() else {
+        return ().into_any();
+    };
+    let me = LocalResource::new(move || {
+        let api = api.clone();
+        async move { api.get::<Me>(ME_PATH).await.ok() }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                me.await.map(|me| {
+                    let role = me.access.role;
+                    view! {
+                        <span class=rules::role_class(role) data-testid="header-role" title=rules::role_explanation(role)>
+                            {rules::role_label(role)}
+                        </span>
+                    }
+                })
+            })}
+        </Transition>
+    }
+    .into_any()
+}
 
 /// The app's sections, beside the brand; only for a signed-in user.
 #[component]
@@ -60,19 +89,12 @@ pub fn AccountMenu() -> impl IntoView {
         <nav class="account" aria-label="Account">
             {move || match status.get() {
                 SessionStatus::SignedIn(user) => {
-                    let role = Role::of(&user.realm_roles);
                     view! {
                         <span class="account__who">
                             <A href="/me" attr:class="account__name" attr:data-testid="account-name">
                                 {user.display_name()}
                             </A>
-                            <span
-                                class=format!("role-badge role-badge--{}", role.label())
-                                data-testid="header-role"
-                                title=role.explanation()
-                            >
-                                {role.label()}
-                            </span>
+                            <RoleBadge />
                         </span>
                         <button
                             type="button"

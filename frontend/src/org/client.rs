@@ -1,6 +1,6 @@
 //! The organisation API as the pages call it (`/api/v1/...`), over the signed-in [`ApiClient`].
 
-use api::{Employee, Me, NewOrgUnit, OrgUnit, OrgUnitPatch};
+use api::{Employee, Me, MoveDestinations, NewOrgUnit, OrgUnit, OrgUnitPatch};
 use oauth2::http::Method;
 use uuid::Uuid;
 
@@ -49,6 +49,12 @@ impl Organisation {
 /// One unit with its `path`.
 pub async fn unit(api: &ApiClient, uuid: Uuid) -> Result<OrgUnit, Error> {
     api.get(&unit_path(uuid)).await
+}
+
+/// Where the caller may move the unit, as the server judges each destination.
+pub async fn move_destinations(api: &ApiClient, uuid: Uuid) -> Result<MoveDestinations, Error> {
+    api.get(&format!("{}/move-destinations", unit_path(uuid)))
+        .await
 }
 
 /// Creates `name` under `parent`.

@@ -1,49 +1,9 @@
-//! Form rules and why a control is disabled. The server's `permissions` decide what is enabled;
-//! the reason shown beside a disabled control is derived here, in one place, from the caller's
-//! role and the unit (the same rules as the server's RBAC, server/src/rbac.rs).
+//! The server's verdicts in the user's words: each rule, account role, conflict and name error as a
+//! sentence. Nothing is decided here: what is allowed comes from the server (`permissions` on each
+//! unit, `access` on `/api/v1/me`, the move destinations), and the name rule from `model`.
 
-use api::{MAX_UNIT_NAME_CHARS, Me, Permissions};
-
-/// The realm role that may change every unit.
-pub const ADMIN_ROLE: &str = "admin";
-/// The realm role that may change the units its employee owns.
-pub const OWNER_ROLE: &str = "owner";
-
-/// What the user may do in general, from their realm roles (the header's badge).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Owner,
-    ReadOnly,
-}
-
-impl Role {
-    pub fn of(roles: &[String]) -> Self {
-        if roles.iter().any(|role| role == ADMIN_ROLE) {
-            Self::Admin
-        } else if roles.iter().any(|role| role == OWNER_ROLE) {
-            Self::Owner
-        } else {
-            Self::ReadOnly
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Owner => "owner",
-            Self::ReadOnly => "read-only",
-        }
-    }
-
-    pub fn explanation(self) -> &'static str {
-        match self {
-            Self::Admin => "You may change every organisation unit.",
-            Self::Owner => "You may change the organisation units you own.",
-            Self::ReadOnly => "You may look at everything and change nothing.",
-        }
-    }
-}
+use api::{AccountAccess, AccountRole, ConflictCode, Permissions, Rule, Verdict};
+use model::{MAX_UNIT_NAME_CHARS, NameError};
 
 /// A change the unit page offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,8 +16,8 @@ pub enum Action {
 }
 
 impl Action {
-    /// Whether `permissions` (the server's answer for this caller and unit) allow the action.
-    pub fn allowed(self, permissions: &Permissions) -> bool {
+    /// The server's verdict on the action, from the unit's `permissions`.
+    pub fn verdict(self, permissions: &Permissions) -> Verdict {
         match self {
             Self::Rename => permissions.update,
             Self::CreateChild => permissions.create_child,
@@ -79,57 +39,90 @@ impl Action {
     }
 }
 
-/// Shown beside every write control of a read-only account.
-pub const READ_ONLY_REASON: &str = "Your account can read but not change units.";
-/// Shown when the account has the owner role but no employee uuid.
-pub const NO_EMPLOYEE_REASON: &str =
-    "Your account has the owner role but belongs to no employee, so it owns no unit.";
-/// Why only admins see "top level" as a destination.
-pub const TOP_LEVEL_REASON: &str = "Only an admin can make a unit top-level.";
-/// Why a destination the owner does not own is not offered.
-pub const NOT_OWNED_TARGET_REASON: &str =
-    "You can only move units under units you own (directly or through a unit above).";
-
-/// Why `action` is refused on a unit, or `None` when the permissions allow it. `me` is the
-/// caller as `GET /api/v1/me` describes them.
-pub fn refusal(action: Action, permissions: &Permissions, me: &Me) -> Option<String> {
-    if action.allowed(permissions) {
-        return None;
-    }
-    Some(match Role::of(&me.roles) {
-        Role::ReadOnly if me.rbac_enabled => READ_ONLY_REASON.into(),
-        Role::Owner if me.uuid.is_none() => NO_EMPLOYEE_REASON.into(),
-        Role::Owner => format!(
+/// Why `rule` refuses `action`, in the user's words.
+pub fn refusal(rule: Rule, action: Action) -> String {
+    match rule {
+        Rule::NoWriteRole => "Your account can read but not change units.".into(),
+        Rule::OwnerWithoutUuid => {
+            "Your account has the owner role but belongs to no employee, so it owns no unit.".into()
+        }
+        Rule::NoAffectedUnits => "The change names no unit.".into(),
+        Rule::TopLevelAdminOnly => "Only an admin can make a unit top-level.".into(),
+        Rule::NotOwner => format!(
             "Only owners of this unit or a unit above it can {}.",
             action.verb()
         ),
-        _ => "The server does not allow this change.".into(),
-    })
+        Rule::NotOwnerOfNewParent => {
+            "You can only move units under units you own (directly or through a unit above).".into()
+        }
+        Rule::WouldCycle => "A unit cannot be moved under itself or one of its sub-units.".into(),
+        Rule::HasChildren => "It has sub-units; move or delete them first.".into(),
+        Rule::NoDestination => "There is no other place you may move it to.".into(),
+    }
 }
 
-/// Whether `me` may make a unit top-level (admins only, or everyone when RBAC is off).
-pub fn may_make_top_level(me: &Me) -> bool {
-    !me.rbac_enabled || Role::of(&me.roles) == Role::Admin
+/// The one notice for an account that may change nothing at all, `None` when it may write.
+pub fn read_only_notice(access: &AccountAccess) -> Option<String> {
+    access
+        .write
+        .refusal()
+        .map(|rule| refusal(rule, Action::Rename))
 }
 
-/// A unit name as the server will store it: trimmed, not empty, at most
-/// [`MAX_UNIT_NAME_CHARS`] characters. The error is worded for the field.
+/// A conflict the server answered a write with, in the user's words (a stale version is shown
+/// with its own offer to reload, see `FormError::Stale`).
+pub fn conflict(code: ConflictCode) -> &'static str {
+    match code {
+        ConflictCode::StaleVersion => "Someone else changed this unit.",
+        ConflictCode::WouldCycle => {
+            "It cannot go there: the new parent is the unit itself or one of its sub-units (someone may have moved it meanwhile). Choose another parent."
+        }
+        ConflictCode::HasChildren => {
+            "It has sub-units (perhaps added meanwhile); move or delete them first."
+        }
+    }
+}
+
+/// The header's and account page's role badge: its text, its CSS modifier and what it means.
+pub fn role_label(role: AccountRole) -> &'static str {
+    match role {
+        AccountRole::Admin => "Admin",
+        AccountRole::Owner => "Owner",
+        AccountRole::ReadOnly => "Read-only",
+        AccountRole::EveryoneWrites => "Everyone writes",
+    }
+}
+
+pub fn role_class(role: AccountRole) -> &'static str {
+    match role {
+        AccountRole::Admin => "role-badge role-badge--admin",
+        AccountRole::Owner => "role-badge role-badge--owner",
+        AccountRole::ReadOnly => "role-badge role-badge--read-only",
+        AccountRole::EveryoneWrites => "role-badge role-badge--everyone-writes",
+    }
+}
+
+pub fn role_explanation(role: AccountRole) -> &'static str {
+    match role {
+        AccountRole::Admin => "You may change every organisation unit.",
+        AccountRole::Owner => "You may change the organisation units you own.",
+        AccountRole::ReadOnly => "You may look at everything and change nothing.",
+        AccountRole::EveryoneWrites => {
+            "This server does not check roles: every signed-in account may change every unit."
+        }
+    }
+}
+
+/// A unit name as the server will store it ([`model::unit_name`]), or why not, worded for the field.
 pub fn validate_unit_name(input: &str) -> Result<String, String> {
-    let name = input.trim();
-    if name.is_empty() {
-        return Err("Enter a name.".into());
-    }
-    let length = name.chars().count();
-    if length > MAX_UNIT_NAME_CHARS {
-        return Err(format!(
-            "The name is {length} characters long; at most {MAX_UNIT_NAME_CHARS} are allowed."
-        ));
-    }
-    if name.chars().any(api::is_forbidden_in_unit_name) {
-        return Err(
+    model::unit_name(input).map(str::to_owned).map_err(|error| match error {
+        NameError::Empty => "Enter a name.".into(),
+        NameError::TooLong { chars } => format!(
+            "The name is {chars} characters long; at most {MAX_UNIT_NAME_CHARS} are allowed."
+        ),
+        NameError::ForbiddenCharacter => {
             "The name cannot contain control characters, invisible characters or text-direction marks."
-                .into(),
-        );
-    }
-    Ok(name.to_owned())
+                .into()
+        }
+    })
 }

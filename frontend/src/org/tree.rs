@@ -1,16 +1,18 @@
-//! The flat unit list as a tree: children in name order, ancestors, subtrees, the name filter
-//! that keeps the ancestors of every match, and which units a person owns (directly or via an ancestor).
+//! The flat unit list as the pages show it: the shared [`UnitTree`] (paths, ownership through
+//! ancestors) in name order beside the units themselves, and the name filter that keeps the
+//! ancestors of every match.
 
 use std::collections::{HashMap, HashSet};
 
 use api::OrgUnit;
+use model::UnitTree;
 use uuid::Uuid;
 
-/// Units by uuid with their children, built once per answer of `GET /api/v1/org-units`.
+/// Units by uuid and their tree, built once per answer of `GET /api/v1/org-units`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrgTree {
     units: HashMap<Uuid, OrgUnit>,
-    children: HashMap<Uuid, Vec<Uuid>>,
+    tree: UnitTree,
     roots: Vec<Uuid>,
 }
 
@@ -39,24 +41,19 @@ impl Ownership {
 }
 
 impl OrgTree {
-    pub fn new(units: Vec<OrgUnit>) -> Self {
-        let units: HashMap<Uuid, OrgUnit> = units.into_iter().map(|u| (u.uuid, u)).collect();
-        let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        let mut roots = Vec::new();
-        for unit in units.values() {
-            match unit.parent.filter(|parent| units.contains_key(parent)) {
-                Some(parent) => children.entry(parent).or_default().push(unit.uuid),
-                None => roots.push(unit.uuid),
-            }
-        }
-        let by_name = |list: &mut Vec<Uuid>| {
-            list.sort_by(|a, b| units[a].name.cmp(&units[b].name).then(a.cmp(b)));
-        };
-        by_name(&mut roots);
-        children.values_mut().for_each(by_name);
+    /// The tree of `units`, children and roots by name (then uuid).
+    pub fn new(mut units: Vec<OrgUnit>) -> Self {
+        units.sort_by(|a, b| a.name.cmp(&b.name).then(a.uuid.cmp(&b.uuid)));
+        let tree = UnitTree::new(
+            units.iter().map(|unit| (unit.uuid, unit.parent)),
+            units
+                .iter()
+                .flat_map(|unit| unit.owners.iter().map(|person| (unit.uuid, *person))),
+        );
+        let roots = tree.roots().collect();
         Self {
-            units,
-            children,
+            units: units.into_iter().map(|unit| (unit.uuid, unit)).collect(),
+            tree,
             roots,
         }
     }
@@ -80,47 +77,17 @@ impl OrgTree {
 
     /// Direct sub-units, by name.
     pub fn children(&self, uuid: Uuid) -> &[Uuid] {
-        self.children.get(&uuid).map_or(&[], Vec::as_slice)
+        self.tree.children(uuid)
     }
 
     /// The ancestors of `uuid`, the root first (not the unit itself).
     pub fn ancestors(&self, uuid: Uuid) -> Vec<Uuid> {
-        let mut path = Vec::new();
-        let mut seen = HashSet::from([uuid]);
-        let mut at = self.get(uuid).and_then(|unit| unit.parent);
-        while let Some(parent) = at.filter(|parent| seen.insert(*parent)) {
-            path.push(parent);
-            at = self.get(parent).and_then(|unit| unit.parent);
-        }
-        path.reverse();
-        path
-    }
-
-    /// `uuid` and every unit below it.
-    pub fn subtree(&self, uuid: Uuid) -> HashSet<Uuid> {
-        let mut found = HashSet::new();
-        let mut stack = vec![uuid];
-        while let Some(at) = stack.pop() {
-            if found.insert(at) {
-                stack.extend_from_slice(self.children(at));
-            }
-        }
-        found
+        self.tree.path(uuid)
     }
 
     /// Every unit in depth-first order (children by name) with its depth, the roots at 0.
     pub fn depth_first(&self) -> Vec<(Uuid, usize)> {
-        let mut order = Vec::with_capacity(self.units.len());
-        let mut stack: Vec<(Uuid, usize)> = self.roots.iter().rev().map(|u| (*u, 0)).collect();
-        let mut seen = HashSet::new();
-        while let Some((at, depth)) = stack.pop() {
-            if !seen.insert(at) {
-                continue;
-            }
-            order.push((at, depth));
-            stack.extend(self.children(at).iter().rev().map(|u| (*u, depth + 1)));
-        }
-        order
+        self.tree.depth_first()
     }
 
     /// The units to show for a name filter: every unit whose name contains `query` (trimmed,
@@ -145,30 +112,14 @@ impl OrgTree {
 
     /// Whether `person` owns `uuid`, directly or through the nearest ancestor they own.
     pub fn ownership(&self, uuid: Uuid, person: Option<Uuid>) -> Ownership {
-        let Some(person) = person else {
-            return Ownership::NotOwned;
-        };
-        let owns = |unit: Uuid| self.get(unit).is_some_and(|u| u.owners.contains(&person));
-        if owns(uuid) {
-            return Ownership::Direct;
+        match person.and_then(|person| self.tree.owned_through(uuid, person)) {
+            None => Ownership::NotOwned,
+            Some(unit) if unit == uuid => Ownership::Direct,
+            Some(unit) => Ownership::Via {
+                uuid: unit,
+                name: self.units[&unit].name.clone(),
+            },
         }
-        self.ancestors(uuid)
-            .into_iter()
-            .rev()
-            .find(|ancestor| owns(*ancestor))
-            .map_or(Ownership::NotOwned, |ancestor| Ownership::Via {
-                uuid: ancestor,
-                name: self.units[&ancestor].name.clone(),
-            })
-    }
-
-    /// Where a unit may be moved: every unit outside its own subtree, depth-first with depth.
-    pub fn move_targets(&self, uuid: Uuid) -> Vec<(Uuid, usize)> {
-        let excluded = self.subtree(uuid);
-        self.depth_first()
-            .into_iter()
-            .filter(|(candidate, _)| !excluded.contains(candidate))
-            .collect()
     }
 }
 

@@ -1,4 +1,4 @@
-//! "Your account": who the server says you are (`GET /api/v1/me`), with a role badge.
+//! "Your account": who the server says you are (`GET /api/v1/me`), with the role badge the server gives.
 
 use api::Me;
 use leptos::prelude::*;
@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::{
     auth::ApiClient,
     components::{error_panel::ErrorPanel, loading::Loading},
-    org::{client::ME_PATH, rules::Role},
+    org::{client::ME_PATH, rules},
 };
 
 /// The protected account page.
@@ -59,7 +59,7 @@ pub fn MePage() -> impl IntoView {
 
 #[component]
 fn AccountDetails(me: Me) -> impl IntoView {
-    let badge = Role::of(&me.roles);
+    let role = me.access.role;
     let checked_at = js_sys::Date::new_0()
         .to_locale_time_string("en-GB")
         .as_string()
@@ -76,11 +76,11 @@ fn AccountDetails(me: Me) -> impl IntoView {
                 <h2 id="account-title" class="card__title" data-testid="me-name">
                     {or_dash(me.name)}
                 </h2>
-                <span class=format!("role-badge role-badge--{}", badge.label()) data-testid="role-badge">
-                    {badge.label()}
+                <span class=rules::role_class(role) data-testid="role-badge">
+                    {rules::role_label(role)}
                 </span>
             </div>
-            <p class="account-card__explanation">{badge.explanation()}</p>
+            <p class="account-card__explanation">{rules::role_explanation(role)}</p>
             <dl class="facts">
                 <div class="facts__row">
                     <dt>"Username"</dt>

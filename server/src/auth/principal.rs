@@ -157,8 +157,8 @@ impl Identity {
         self.realm_roles.contains(role)
     }
 
-    /// The JSON of `/api/v1/me`.
-    pub fn to_me(&self, rbac_enabled: bool) -> api::Me {
+    /// The JSON of `/api/v1/me`, with `access` as RBAC decides it.
+    pub fn to_me(&self, access: api::AccountAccess) -> api::Me {
         api::Me {
             username: self.username.clone(),
             name: self.name.clone(),
@@ -168,7 +168,7 @@ impl Identity {
             client_roles: self.client_roles.iter().cloned().collect(),
             azp: self.azp.clone(),
             service_account: self.service_account,
-            rbac_enabled,
+            access,
         }
     }
 }
@@ -223,7 +223,13 @@ mod tests {
         assert!(p.has_realm_role("owner"));
         assert_eq!(p.client_roles.iter().collect::<Vec<_>>(), vec!["reader"]);
         assert!(!p.service_account);
-        let me = p.to_me(true);
+        let access = api::AccountAccess {
+            role: api::AccountRole::Owner,
+            write: api::Verdict::Allowed,
+            create_top_level: api::Verdict::Allowed,
+        };
+        let me = p.to_me(access);
+        assert_eq!(me.access, access);
         assert_eq!(me.roles, vec!["offline_access", "owner"]);
         assert_eq!(
             me.uuid.unwrap().to_string(),

@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use model::{MAX_UNIT_NAME_CHARS, NameError};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 use uuid::Uuid;
@@ -131,28 +132,19 @@ impl<S: Send + Sync> FromRequestParts<S> for OwnerPath {
     }
 }
 
-/// A unit name as stored: trimmed, 1–200 characters, none of [`api::is_forbidden_in_unit_name`].
+/// A unit name as stored (the shared rule, [`model::unit_name`]), or 422 naming `name`.
 pub fn unit_name(name: &str) -> Result<String, Error> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::validation("name", "name must not be empty"));
-    }
-    if name.chars().count() > api::MAX_UNIT_NAME_CHARS {
-        return Err(Error::validation(
-            "name",
-            format!(
-                "name must be at most {} characters",
-                api::MAX_UNIT_NAME_CHARS
-            ),
-        ));
-    }
-    if name.chars().any(api::is_forbidden_in_unit_name) {
-        return Err(Error::validation(
-            "name",
-            "name must not contain control, invisible or text-direction characters",
-        ));
-    }
-    Ok(name.to_owned())
+    let message = match model::unit_name(name) {
+        Ok(name) => return Ok(name.to_owned()),
+        Err(NameError::Empty) => "name must not be empty".to_owned(),
+        Err(NameError::TooLong { .. }) => {
+            format!("name must be at most {MAX_UNIT_NAME_CHARS} characters")
+        }
+        Err(NameError::ForbiddenCharacter) => {
+            "name must not contain control, invisible or text-direction characters".to_owned()
+        }
+    };
+    Err(Error::validation("name", message))
 }
 
 #[cfg(test)]

@@ -8,3 +8,12 @@ pub mod me;
 pub mod metrics;
 pub mod org_units;
 pub mod spa;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::rbac::Caller;
+
+/// What RBAC looks at in the request's caller, under this server's `keycloak_rbac_enabled`.
+fn caller(state: &AppState, principal: &Principal) -> Caller {
+    Caller::new(principal, state.settings().keycloak_rbac_enabled)
+}

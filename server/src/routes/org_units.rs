@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
+use super::caller;
 use super::input::{ApiJson, OwnerPath, UnitPath, unit_name};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -16,6 +17,7 @@ use crate::error::Error;
 use crate::rbac::{Access, Caller, Destination, Operation};
 use crate::store::units::{self, Snapshot, UnitRow};
 use crate::store::{self, employees};
+use crate::verdicts::{self, Conflict};
 
 const NO_SUCH_UNIT: &str = "no such organisation unit";
 
@@ -49,13 +51,34 @@ impl View {
         }
     }
 
-    fn answer(&self, uuid: Uuid) -> Result<api::OrgUnit, Error> {
-        Ok(self.snapshot.to_api(self.unit(uuid)?, &self.access, true))
+    /// The RBAC decision and the tree's rules for `operation` (403 or 409 when refused).
+    fn judge(&self, operation: &Operation) -> Result<(), Error> {
+        Ok(verdicts::judge(
+            &self.access,
+            &self.snapshot.tree,
+            operation,
+        )?)
     }
-}
 
-fn caller(state: &AppState, principal: &Principal) -> Caller {
-    Caller::new(principal, state.settings().keycloak_rbac_enabled)
+    /// The API shape of `row` with the caller's verdicts, and its path when `with_path`.
+    fn to_api(&self, row: &UnitRow, subtree_size: usize, with_path: bool) -> api::OrgUnit {
+        let tree = &self.snapshot.tree;
+        api::OrgUnit {
+            uuid: row.uuid,
+            name: row.name.clone(),
+            parent: row.parent,
+            owners: tree.owners(row.uuid).to_vec(),
+            version: row.version,
+            permissions: verdicts::permissions(&self.access, tree, row.uuid, subtree_size),
+            path: with_path.then(|| tree.path(row.uuid)),
+        }
+    }
+
+    /// One unit's answer, with its path.
+    fn answer(&self, uuid: Uuid) -> Result<api::OrgUnit, Error> {
+        let size = self.snapshot.tree.subtrees([uuid]).len();
+        Ok(self.to_api(self.unit(uuid)?, size, true))
+    }
 }
 
 /// Reads in one (deferred) transaction, so units and owners come from the same moment.
@@ -72,10 +95,11 @@ pub async fn list(
     principal: Principal,
 ) -> Result<Json<Vec<api::OrgUnit>>, Error> {
     let view = read_view(&state, &caller(&state, &principal)).await?;
+    let sizes = view.snapshot.tree.subtree_sizes();
     let units = view.snapshot.units.iter();
     Ok(Json(
         units
-            .map(|row| view.snapshot.to_api(row, &view.access, false))
+            .map(|row| view.to_api(row, sizes.get(&row.uuid).copied().unwrap_or(1), false))
             .collect(),
     ))
 }
@@ -90,6 +114,22 @@ pub async fn get(
     Ok(Json(view.answer(uuid)?))
 }
 
+/// `GET /api/v1/org-units/{uuid}/move-destinations`: where the caller may move the unit, each
+/// destination judged like the PATCH that would move it there. O(units × depth).
+pub async fn move_destinations(
+    State(state): State<AppState>,
+    principal: Principal,
+    UnitPath(uuid): UnitPath,
+) -> Result<Json<api::MoveDestinations>, Error> {
+    let view = read_view(&state, &caller(&state, &principal)).await?;
+    view.unit(uuid)?;
+    Ok(Json(verdicts::move_destinations(
+        &view.access,
+        &view.snapshot.tree,
+        uuid,
+    )))
+}
+
 /// `POST /api/v1/org-units` → 201 with the unit and its `Location`.
 pub async fn create(
     State(state): State<AppState>,
@@ -102,7 +142,7 @@ pub async fn create(
     let mut tx = store::begin_write(state.db()).await?;
     let view = View::load(&mut tx, &caller).await?;
     view.require_parent(body.parent)?;
-    view.access.decide(&Operation::Create {
+    view.judge(&Operation::Create {
         parent: body.parent,
     })?;
     let uuid = Uuid::new_v4();
@@ -114,7 +154,8 @@ pub async fn create(
 }
 
 /// `PATCH /api/v1/org-units/{uuid}` `{name?, parent?, version}` → 200 with the unit. A parent
-/// equal to the current one is no move; a stale version is 409 and nothing is written.
+/// equal to the current one is no move; a refusal is 403 (RBAC) or 409 `would_cycle`, then a
+/// stale version is 409 `stale_version`; nothing is written on any of them.
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -142,33 +183,25 @@ pub async fn update(
             Operation::Move { unit: uuid, to }
         }
     };
-    view.access.decide(&operation)?;
+    view.judge(&operation)?;
+    let stale = Error::Conflict(Conflict::StaleVersion {
+        sent: patch.version,
+    });
     if patch.version != current.version {
-        return Err(Error::Conflict(format!(
-            "version {} is stale: the unit is at version {}; reload it and try again",
-            patch.version, current.version
-        )));
-    }
-    if let Some(Some(parent)) = new_parent
-        && view.snapshot.tree.is_in_subtree(parent, uuid)
-    {
-        return Err(Error::Conflict(
-            "a unit cannot be moved under itself or one of its sub-units".into(),
-        ));
+        return Err(stale);
     }
     let name = new_name.unwrap_or_else(|| current.name.clone());
     let parent = new_parent.unwrap_or(current.parent);
+    // Also the guard when another writer got in between (the UPDATE names the version).
     if !units::update(&mut tx, uuid, &name, parent, patch.version).await? {
-        return Err(Error::Conflict(
-            "the unit changed meanwhile; reload it".into(),
-        ));
+        return Err(stale);
     }
     let unit = View::load(&mut tx, &caller).await?.answer(uuid)?;
     tx.commit().await?;
     Ok(Json(unit))
 }
 
-/// `DELETE /api/v1/org-units/{uuid}` → 204; a unit with sub-units is 409.
+/// `DELETE /api/v1/org-units/{uuid}` → 204; a unit with sub-units is 409 `has_children`.
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
@@ -179,13 +212,7 @@ pub async fn delete(
     let mut tx = store::begin_write(state.db()).await?;
     let view = View::load(&mut tx, &caller).await?;
     view.unit(uuid)?;
-    view.access.decide(&Operation::Delete { unit: uuid })?;
-    let children = view.snapshot.tree.children(uuid).len();
-    if children > 0 {
-        return Err(Error::Conflict(format!(
-            "the unit has {children} sub-unit(s); move or delete them first"
-        )));
-    }
+    view.judge(&Operation::Delete { unit: uuid })?;
     units::delete(&mut tx, uuid).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -202,7 +229,7 @@ async fn owners_write(
     let mut tx = store::begin_write(state.db()).await?;
     let view = View::load(&mut tx, &caller).await?;
     view.unit(unit)?;
-    view.access.decide(&Operation::ManageOwners { unit })?;
+    view.judge(&Operation::ManageOwners { unit })?;
     Ok(tx)
 }
 

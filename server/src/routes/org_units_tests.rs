@@ -38,7 +38,10 @@ async fn org_units_after_prepare_database_with_minted_tokens() {
         .json()
         .await
         .unwrap();
-    assert!(units.len() >= 15 && units.iter().all(|u| !u.permissions.update));
+    let refused = api::Verdict::Refused {
+        rule: api::Rule::OwnerWithoutUuid,
+    };
+    assert!(units.len() >= 15 && units.iter().all(|u| u.permissions.update == refused));
     let r = http
         .post(&base)
         .bearer_auth(&owner_without_uuid)
@@ -52,6 +55,11 @@ async fn org_units_after_prepare_database_with_minted_tokens() {
         body.description.starts_with("owner_without_uuid: "),
         "{}",
         body.description
+    );
+    assert_eq!(
+        body.rule,
+        Some(api::Rule::OwnerWithoutUuid),
+        "403 names the rule"
     );
     // The same claims with eline's uuid write under her unit.
     let eline = token_with(

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
+use model::UnitTree;
+
 use super::parse_uuid;
 use crate::error::Error;
-use crate::rbac::Access;
-use crate::tree::UnitTree;
 
 /// One row of `org_units`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,19 +30,6 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn unit(&self, uuid: Uuid) -> Option<&UnitRow> {
         self.index.get(&uuid).map(|i| &self.units[*i])
-    }
-
-    /// The API shape of `row` with `access`'s permissions, and the path when asked for.
-    pub fn to_api(&self, row: &UnitRow, access: &Access, with_path: bool) -> api::OrgUnit {
-        api::OrgUnit {
-            uuid: row.uuid,
-            name: row.name.clone(),
-            parent: row.parent,
-            owners: self.tree.owners(row.uuid).to_vec(),
-            version: row.version,
-            permissions: access.permissions(row.uuid),
-            path: with_path.then(|| self.tree.path(row.uuid)),
-        }
     }
 }
 

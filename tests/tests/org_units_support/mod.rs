@@ -70,10 +70,12 @@ impl Answer {
         Ok(body)
     }
 
-    /// 403 whose description starts with `rule`.
+    /// 403 naming `rule` (in `rule` and as the description's first word).
     pub fn expect_denied(self, rule: &str, case: &str) -> TestResult {
         let body = self.expect_error(StatusCode::FORBIDDEN, "forbidden", case)?;
-        if !body.description.starts_with(&format!("{rule}: ")) {
+        if body.rule.map(api::Rule::name) != Some(rule)
+            || !body.description.starts_with(&format!("{rule}: "))
+        {
             return Err(
                 format!("{case}: refused by {:?}, expected {rule}", body.description).into(),
             );
@@ -185,6 +187,16 @@ impl Client {
         named(&self.units().await?, name).cloned()
     }
 
+    /// Where the caller may move the unit.
+    pub async fn destinations(&self, uuid: Uuid) -> TestResult<api::MoveDestinations> {
+        self.get(&format!("/api/v1/org-units/{uuid}/move-destinations"))
+            .await
+    }
+
+    pub async fn me(&self) -> TestResult<api::Me> {
+        self.get("/api/v1/me").await
+    }
+
     pub async fn employees(&self) -> TestResult<Vec<api::Employee>> {
         self.get("/api/v1/employees").await
     }
@@ -249,15 +261,28 @@ pub fn subtree_of(units: &[api::OrgUnit], root: Uuid) -> Vec<Uuid> {
         .collect()
 }
 
-/// All five permissions set to `value`.
-pub fn all(value: bool) -> api::Permissions {
-    api::Permissions {
-        update: value,
-        create_child: value,
-        move_unit: value,
-        delete: value,
-        manage_owners: value,
-    }
+/// The five verdicts of `p`: update, create_child, move, delete, manage_owners.
+pub fn verdicts(p: &api::Permissions) -> [api::Verdict; 5] {
+    [
+        p.update,
+        p.create_child,
+        p.move_unit,
+        p.delete,
+        p.manage_owners,
+    ]
+}
+
+/// Whether the roles let the caller write the unit: rename, create under it and manage its owners
+/// allowed (the verdicts that do not depend on the tree's shape, as delete and move do).
+pub fn writes(p: &api::Permissions) -> bool {
+    [p.update, p.create_child, p.manage_owners]
+        .iter()
+        .all(|v| v.is_allowed())
+}
+
+/// Whether every one of the five verdicts is refused by `rule`.
+pub fn refused_by(p: &api::Permissions, rule: api::Rule) -> bool {
+    verdicts(p).iter().all(|v| v.refusal() == Some(rule))
 }
 
 /// The uuid of a realm user (the `uuid` attribute, also their employee uuid).

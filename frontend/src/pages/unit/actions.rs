@@ -8,32 +8,37 @@ use uuid::Uuid;
 
 use super::{
     Page,
-    controls::TOP_LEVEL_CHOICE,
     form::{FormError, FormProblem, FormState},
 };
 use crate::{
     auth::clock::LocalFuture,
     error::Error,
-    org::{client, rules::validate_unit_name},
+    org::{
+        client,
+        rules::{Action, validate_unit_name},
+    },
     pages::units::unit_href,
 };
+
+/// Value of the "top level" choice in the move form.
+pub const TOP_LEVEL_CHOICE: &str = "top-level";
 
 /// Runs `write` with the form busy; success closes the form, notices and reloads.
 fn submit(
     page: Page,
     state: FormState,
-    versioned: bool,
+    action: Action,
     field: &'static str,
     write: impl Future<Output = Result<String, Error>> + 'static,
 ) {
     // Boxed here so the one `run_submit` below serves every form, not one copy per form.
-    run_submit(page, state, versioned, field, Box::pin(write));
+    run_submit(page, state, action, field, Box::pin(write));
 }
 
 fn run_submit(
     page: Page,
     state: FormState,
-    versioned: bool,
+    action: Action,
     field: &'static str,
     write: LocalFuture<'static, Result<String, Error>>,
 ) {
@@ -49,7 +54,7 @@ fn run_submit(
                 }
                 page.reload();
             }
-            Err(err) => state.fail(FormError::from_api(err, versioned, field)),
+            Err(err) => state.fail(FormError::from_api(err, action, field)),
         }
     });
 }
@@ -62,7 +67,7 @@ pub fn rename(page: Page, input: String) {
     };
     let Some(unit) = page.unit() else { return };
     let api = page.api();
-    submit(page, state, true, "name", async move {
+    submit(page, state, Action::Rename, "name", async move {
         let patch = OrgUnitPatch {
             name: Some(name),
             parent: None,
@@ -81,7 +86,7 @@ pub fn create(page: Page, input: String) {
     };
     let Some(unit) = page.unit() else { return };
     let api = page.api();
-    submit(page, state, false, "name", async move {
+    submit(page, state, Action::CreateChild, "name", async move {
         let created = client::create(&api, name, unit.uuid).await?;
         Ok(format!("Created “{}”.", created.name))
     });
@@ -91,6 +96,8 @@ pub fn move_to(page: Page, input: String) {
     let state = page.move_to;
     let parent = if input == TOP_LEVEL_CHOICE {
         None
+    } else if input.is_empty() {
+        return state.fail(FormError::Field("Choose the new parent.".into()));
     } else {
         match input.parse::<Uuid>() {
             Ok(parent) => Some(parent),
@@ -113,7 +120,7 @@ pub fn move_to(page: Page, input: String) {
         })
     });
     let api = page.api();
-    submit(page, state, true, "parent", async move {
+    submit(page, state, Action::Move, "parent", async move {
         let patch = OrgUnitPatch {
             name: None,
             parent: Some(parent),
@@ -135,10 +142,16 @@ pub fn add_owner(page: Page, input: String) {
             .map_or_else(|| person.to_string(), |d| d.org.person_name(person))
     });
     let api = page.api();
-    submit(page, state, false, "person_uuid", async move {
-        client::set_owner(&api, unit.uuid, person, true).await?;
-        Ok(format!("{name} now owns “{}”.", unit.name))
-    });
+    submit(
+        page,
+        state,
+        Action::ManageOwners,
+        "person_uuid",
+        async move {
+            client::set_owner(&api, unit.uuid, person, true).await?;
+            Ok(format!("{name} now owns “{}”.", unit.name))
+        },
+    );
 }
 
 pub fn remove_owner(page: Page, person: Uuid, name: String) {
@@ -154,10 +167,11 @@ pub fn remove_owner(page: Page, person: Uuid, name: String) {
                 }
                 page.reload();
             }
-            Err(err) => {
-                page.remove_owner_error
-                    .set(Some(FormError::from_api(err, false, "person_uuid")))
-            }
+            Err(err) => page.remove_owner_error.set(Some(FormError::from_api(
+                err,
+                Action::ManageOwners,
+                "person_uuid",
+            ))),
         }
     });
 }
@@ -199,7 +213,7 @@ pub fn DeleteConfirm(page: Page, opener: NodeRef<html::Button>) -> impl IntoView
                         let to = unit.parent.map_or_else(|| "/units".to_owned(), unit_href);
                         navigate(&to, NavigateOptions::default());
                     }
-                    Err(err) => state.fail(FormError::from_api(err, false, "uuid")),
+                    Err(err) => state.fail(FormError::from_api(err, Action::Delete, "uuid")),
                 }
             });
         }

@@ -1,34 +1,67 @@
 //! The unit page's sections: sub-units (and creating one), owners (adding and removing), and the
-//! unit's own changes (rename, move, delete). A refused control is disabled with its reason beside it.
+//! unit's own changes (rename, move, delete). Each control shows the server's verdict: a refused
+//! one is disabled with the rule's reason beside it, or, when the whole account is read-only,
+//! pointing at the page's one notice.
 
 use leptos::{html, prelude::*};
 use leptos_router::components::A;
 
 use super::{
-    Loaded, Page, actions,
+    Loaded, Page, READ_ONLY_NOTICE_ID, actions,
     form::{ActionForm, Choice, Field, FormProblem, FormState},
+    move_form::MoveForm,
 };
 use crate::{
-    org::rules::{self, Action, TOP_LEVEL_REASON},
+    org::rules::{self, Action},
     pages::units::unit_href,
 };
 
-/// Value of the "top level" choice in the move form.
-pub const TOP_LEVEL_CHOICE: &str = "top-level";
+/// A control's verdict as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Shown {
+    Allowed,
+    /// Refused, with the reason beside the control.
+    Refused(String),
+    /// Refused because the account may change nothing: the page's notice says so once.
+    ReadOnlyAccount,
+}
+
+impl Shown {
+    fn of(loaded: &Loaded, action: Action) -> Self {
+        match action.verdict(&loaded.unit.permissions).refusal() {
+            None => Self::Allowed,
+            Some(_) if loaded.org.me.access.write.refusal().is_some() => Self::ReadOnlyAccount,
+            Some(rule) => Self::Refused(rules::refusal(rule, action)),
+        }
+    }
+
+    fn allowed(&self) -> bool {
+        *self == Self::Allowed
+    }
+}
 
 /// A button that opens a form, disabled with the reason shown when the action is refused.
 #[component]
 fn ControlButton(
     id: &'static str,
     label: &'static str,
-    refused: Option<String>,
+    shown: Shown,
     node_ref: NodeRef<html::Button>,
     state: FormState,
     on_open: Callback<()>,
     #[prop(optional)] danger: bool,
 ) -> impl IntoView {
     let reason_id = format!("{id}-reason");
-    let described_by = refused.as_ref().map(|_| reason_id.clone());
+    let described_by = match &shown {
+        Shown::Allowed => None,
+        Shown::Refused(_) => Some(reason_id.clone()),
+        Shown::ReadOnlyAccount => Some(READ_ONLY_NOTICE_ID.to_owned()),
+    };
+    let disabled = !shown.allowed();
+    let reason = match shown {
+        Shown::Refused(reason) => Some(reason),
+        Shown::Allowed | Shown::ReadOnlyAccount => None,
+    };
     view! {
         <div class="control">
             <button
@@ -37,14 +70,14 @@ fn ControlButton(
                 class:button--danger=danger
                 data-testid=format!("{id}-open")
                 node_ref=node_ref
-                disabled=refused.is_some()
+                disabled=disabled
                 aria-describedby=described_by
                 aria-expanded=move || state.open.get().to_string()
                 on:click=move |_| on_open.run(())
             >
                 {label}
             </button>
-            {refused.map(|reason| view! { <p id=reason_id class="reason" data-testid=format!("{id}-reason")>{reason}</p> })}
+            {reason.map(|reason| view! { <p id=reason_id class="reason" data-testid=format!("{id}-reason")>{reason}</p> })}
         </div>
     }
 }
@@ -53,7 +86,7 @@ fn ControlButton(
 pub fn ChildrenSection(loaded: Loaded, page: Page) -> impl IntoView {
     let unit = loaded.unit.clone();
     let children = loaded.tree.children(unit.uuid).to_vec();
-    let refused = rules::refusal(Action::CreateChild, &unit.permissions, &loaded.org.me);
+    let shown = Shown::of(&loaded, Action::CreateChild);
     let opener = NodeRef::<html::Button>::new();
     let state = page.create;
     view! {
@@ -76,7 +109,7 @@ pub fn ChildrenSection(loaded: Loaded, page: Page) -> impl IntoView {
             <ControlButton
                 id="create"
                 label="Add a sub-unit"
-                refused
+                shown
                 node_ref=opener
                 state
                 on_open=Callback::new(move |()| state.open_with(String::new()))
@@ -104,8 +137,8 @@ pub fn ChildrenSection(loaded: Loaded, page: Page) -> impl IntoView {
 #[component]
 pub fn OwnersSection(loaded: Loaded, page: Page) -> impl IntoView {
     let unit = loaded.unit.clone();
-    let refused = rules::refusal(Action::ManageOwners, &unit.permissions, &loaded.org.me);
-    let may_manage = refused.is_none();
+    let shown = Shown::of(&loaded, Action::ManageOwners);
+    let may_manage = shown.allowed();
     let opener = NodeRef::<html::Button>::new();
     let state = page.add_owner;
     let owners: Vec<(uuid::Uuid, String)> = unit
@@ -191,7 +224,7 @@ pub fn OwnersSection(loaded: Loaded, page: Page) -> impl IntoView {
             <ControlButton
                 id="add-owner"
                 label="Add an owner"
-                refused
+                shown
                 node_ref=opener
                 state
                 on_open=Callback::new(move |()| state.open_with(String::new()))
@@ -220,64 +253,17 @@ pub fn OwnersSection(loaded: Loaded, page: Page) -> impl IntoView {
 /// Rename, move and delete.
 #[component]
 pub fn ControlsSection(loaded: Loaded, page: Page) -> impl IntoView {
-    let unit = loaded.unit.clone();
-    let me = &loaded.org.me;
-    let rename_refused = rules::refusal(Action::Rename, &unit.permissions, me);
-    let move_refused = rules::refusal(Action::Move, &unit.permissions, me);
-    let children = loaded.tree.children(unit.uuid).len();
-    let delete_refused = rules::refusal(Action::Delete, &unit.permissions, me).or_else(|| {
-        (children > 0).then(|| {
-            format!("It has {children} sub-unit(s); move or delete them first (the server refuses to delete a unit with sub-units).")
-        })
-    });
+    let (rename_shown, move_shown, delete_shown) = (
+        Shown::of(&loaded, Action::Rename),
+        Shown::of(&loaded, Action::Move),
+        Shown::of(&loaded, Action::Delete),
+    );
     let (rename_opener, move_opener, delete_opener) = (
         NodeRef::<html::Button>::new(),
         NodeRef::<html::Button>::new(),
         NodeRef::<html::Button>::new(),
     );
-    let name = unit.name.clone();
-    let current_parent = unit
-        .parent
-        .map_or_else(|| TOP_LEVEL_CHOICE.to_owned(), |p| p.to_string());
-    let top_level_allowed = rules::may_make_top_level(me);
-    let targets: Vec<Choice> = std::iter::once(Choice {
-        value: TOP_LEVEL_CHOICE.into(),
-        label: if top_level_allowed {
-            "Top level (no parent)".into()
-        } else {
-            "Top level (admins only)".into()
-        },
-        disabled: !top_level_allowed,
-    })
-    .chain(
-        loaded
-            .tree
-            .move_targets(unit.uuid)
-            .into_iter()
-            .filter_map(|(target, depth)| {
-                let candidate = loaded.tree.get(target)?;
-                let current = unit.parent == Some(target);
-                Some(Choice {
-                    value: target.to_string(),
-                    label: format!(
-                        "{}{}{}",
-                        "\u{a0}\u{a0}\u{a0}".repeat(depth),
-                        candidate.name,
-                        if current { " (current)" } else { "" }
-                    ),
-                    disabled: !candidate.permissions.create_child,
-                })
-            }),
-    )
-    .collect();
-    let move_hint = if top_level_allowed {
-        None
-    } else {
-        Some(format!(
-            "{TOP_LEVEL_REASON} {}",
-            rules::NOT_OWNED_TARGET_REASON
-        ))
-    };
+    let name = loaded.unit.name.clone();
     let (rename, move_to, delete) = (page.rename, page.move_to, page.delete);
     view! {
         <section class="card" aria-labelledby="changes-title">
@@ -286,7 +272,7 @@ pub fn ControlsSection(loaded: Loaded, page: Page) -> impl IntoView {
                 <ControlButton
                     id="rename"
                     label="Rename"
-                    refused=rename_refused
+                    shown=rename_shown
                     node_ref=rename_opener
                     state=rename
                     on_open=Callback::new(move |()| rename.open_with(name.clone()))
@@ -294,15 +280,15 @@ pub fn ControlsSection(loaded: Loaded, page: Page) -> impl IntoView {
                 <ControlButton
                     id="move"
                     label="Move"
-                    refused=move_refused
+                    shown=move_shown
                     node_ref=move_opener
                     state=move_to
-                    on_open=Callback::new(move |()| move_to.open_with(current_parent.clone()))
+                    on_open=Callback::new(move |()| move_to.open_with(String::new()))
                 />
                 <ControlButton
                     id="delete"
                     label="Delete"
-                    refused=delete_refused
+                    shown=delete_shown
                     node_ref=delete_opener
                     state=delete
                     danger=true
@@ -321,23 +307,10 @@ pub fn ControlsSection(loaded: Loaded, page: Page) -> impl IntoView {
                     return_focus=rename_opener
                 />
             })}
-            {move || {
-                let targets = targets.clone();
-                let move_hint = move_hint.clone();
-                move_to.open.get().then(move || view! {
-                    <ActionForm
-                        state=move_to
-                        id="move"
-                        label="New parent"
-                        submit_label="Move here"
-                        field=Field::Choices(targets)
-                        hint=move_hint
-                        on_submit=Callback::new(move |target| actions::move_to(page, target))
-                        on_reload=Callback::new(move |()| page.reload())
-                        return_focus=move_opener
-                    />
-                })
-            }}
+            {
+                let loaded = loaded.clone();
+                move || move_to.open.get().then(|| view! { <MoveForm loaded=loaded.clone() page opener=move_opener /> })
+            }
             {move || delete.open.get().then(|| view! { <actions::DeleteConfirm page opener=delete_opener /> })}
         </section>
     }

@@ -4,30 +4,53 @@
 
 use leptos::{ev, html, prelude::*};
 
-use crate::error::Error;
+use api::ConflictCode;
+
+use crate::{
+    error::Error,
+    org::rules::{self, Action},
+};
 
 /// Why the last attempt failed, placed where it belongs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormError {
     /// Next to the field: the form's own check or a 422 naming the field.
     Field(String),
-    /// 403: the server's reason.
-    Forbidden(String),
-    /// 409 on a versioned write: someone else changed the unit (the server's words kept).
+    /// 403: the rule in the user's words, and the server's own words.
+    Forbidden {
+        reason: String,
+        server: String,
+    },
+    /// 409 `stale_version`: someone else changed the unit (the server's words kept).
     Stale(String),
-    /// 409 for another reason (e.g. a unit with sub-units), in the server's words.
+    /// 409 for another conflict (a cycle, sub-units), in the user's words.
     Conflict(String),
     Other(String),
 }
 
 impl FormError {
-    /// Sorts an API error. `versioned`: the write sent the unit's version, so a 409 means
-    /// someone else changed it; `field`: the form's input, matched against a 422's `field`.
-    pub fn from_api(err: Error, versioned: bool, field: &str) -> Self {
+    /// Sorts an API error by what the server said (its rule or conflict code), never by what the
+    /// request was. `action`: what the form does; `field`: its input, matched against a 422's `field`.
+    pub fn from_api(err: Error, action: Action, field: &str) -> Self {
         match err {
-            Error::Forbidden(reason) => Self::Forbidden(reason),
-            Error::Conflict(reason) if versioned => Self::Stale(reason),
-            Error::Conflict(reason) => Self::Conflict(reason),
+            Error::Forbidden { rule, description } => Self::Forbidden {
+                reason: rule.map_or_else(
+                    || "The server gave no rule.".into(),
+                    |rule| rules::refusal(rule, action),
+                ),
+                server: description,
+            },
+            Error::Conflict {
+                code: Some(ConflictCode::StaleVersion),
+                description,
+            } => Self::Stale(description),
+            Error::Conflict {
+                code: Some(code), ..
+            } => Self::Conflict(rules::conflict(code).into()),
+            Error::Conflict {
+                code: None,
+                description,
+            } => Self::Conflict(description),
             Error::Unprocessable {
                 description,
                 field: Some(at),
@@ -239,11 +262,12 @@ pub fn ActionForm(
 pub fn FormProblem(state: FormState, id: &'static str, on_reload: Callback<()>) -> impl IntoView {
     move || {
         match state.error.get() {
-        Some(FormError::Forbidden(reason)) => Some(
+        Some(FormError::Forbidden { reason, server }) => Some(
             view! {
                 <div class="inline-alert inline-alert--error" role="alert" data-testid=format!("{id}-error")>
                     <strong>"The server refused this change."</strong>
                     <p>{reason}</p>
+                    <p class="inline-alert__detail">"(" {server} ")"</p>
                 </div>
             }
             .into_any(),
@@ -251,7 +275,7 @@ pub fn FormProblem(state: FormState, id: &'static str, on_reload: Callback<()>) 
         Some(FormError::Stale(reason)) => Some(
             view! {
                 <div class="inline-alert inline-alert--warning" role="alert" data-testid=format!("{id}-error")>
-                    <strong>"Someone else changed this unit."</strong>
+                    <strong>{rules::conflict(ConflictCode::StaleVersion)}</strong>
                     <p>"Reload it to see the change; what you typed stays here. (" {reason} ")"</p>
                     <button
                         type="button"

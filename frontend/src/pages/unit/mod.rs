@@ -4,6 +4,7 @@
 mod actions;
 mod controls;
 pub mod form;
+mod move_form;
 
 use std::sync::Arc;
 
@@ -21,10 +22,14 @@ use crate::{
     components::{error_panel::ErrorPanel, loading::Loading, notices::Notices},
     org::{
         client::{self, Organisation},
+        rules,
         tree::OrgTree,
     },
     pages::units::unit_href,
 };
+
+/// The id of the page's one notice for an account that may change nothing (controls point at it).
+pub const READ_ONLY_NOTICE_ID: &str = "read-only-notice";
 
 /// One answer of the page's loads: the organisation, its tree and the unit (with `path`).
 #[derive(Debug, Clone)]
@@ -162,12 +167,18 @@ pub fn UnitPage() -> impl IntoView {
 fn UnitView(loaded: Loaded, page: Page, error: Option<String>) -> impl IntoView {
     let unit = loaded.unit.clone();
     let ownership = loaded.tree.ownership(unit.uuid, loaded.org.me.uuid);
+    let read_only = rules::read_only_notice(&loaded.org.me.access);
     view! {
         <Breadcrumb loaded=loaded.clone() />
         <div class="page-heading">
             <h1 id="unit-title" data-testid="unit-name">{unit.name.clone()}</h1>
             {ownership.badge().map(|text| view! { <span class="own-badge" data-testid="own-badge">{text}</span> })}
         </div>
+        {read_only.map(|notice| view! {
+            <div id=READ_ONLY_NOTICE_ID class="inline-alert inline-alert--info" role="note" data-testid="read-only-notice">
+                <p>{notice}</p>
+            </div>
+        })}
         {move || page.loading.get().then(|| view! { <Loading label="Reloading…" /> })}
         {error.map(|message| {
             view! {

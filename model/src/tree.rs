@@ -1,12 +1,16 @@
-//! The org-unit tree in memory (each unit's parent, children and own owners), loaded once per request.
+//! The org-unit tree in memory: each unit's parent, children (in the order given) and own owners,
+//! the walks over it (paths, subtrees, depth-first order) and ownership through ancestors.
 
 use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-/// Parents, children and owners of every unit. Built from rows, so it never needs the database.
-#[derive(Debug, Clone, Default)]
+/// Parents, children and owners of every unit. Built from rows (the server's) or from the API's
+/// list (the browser's), so it never needs the database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UnitTree {
+    /// Every unit, in the order given.
+    order: Vec<Uuid>,
     parents: HashMap<Uuid, Option<Uuid>>,
     children: HashMap<Uuid, Vec<Uuid>>,
     owners: HashMap<Uuid, Vec<Uuid>>,
@@ -21,7 +25,9 @@ impl UnitTree {
     ) -> Self {
         let mut tree = Self::default();
         for (unit, parent) in units {
-            tree.parents.insert(unit, parent);
+            if tree.parents.insert(unit, parent).is_none() {
+                tree.order.push(unit);
+            }
             if let Some(parent) = parent {
                 tree.children.entry(parent).or_default().push(unit);
             }
@@ -46,6 +52,19 @@ impl UnitTree {
 
     pub fn is_empty(&self) -> bool {
         self.parents.is_empty()
+    }
+
+    /// Every unit, in the order given.
+    pub fn units(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.order.iter().copied()
+    }
+
+    /// Units without a parent, or whose parent is not in the tree, in the order given.
+    pub fn roots(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.order.iter().copied().filter(|unit| {
+            self.parent(*unit)
+                .is_none_or(|parent| !self.contains(parent))
+        })
     }
 
     /// The unit's parent (`None` for a top-level or unknown unit).
@@ -104,6 +123,56 @@ impl UnitTree {
     pub fn is_in_subtree(&self, candidate: Uuid, root: Uuid) -> bool {
         candidate == root || self.path(candidate).contains(&root)
     }
+
+    /// The unit that makes `person` an owner of `unit`: `unit` itself when it lists them, else the
+    /// nearest ancestor that does; `None` when they own it through no unit.
+    pub fn owned_through(&self, unit: Uuid, person: Uuid) -> Option<Uuid> {
+        let lists = |at: Uuid| self.owners(at).binary_search(&person).is_ok();
+        if !self.contains(unit) {
+            return None;
+        }
+        if lists(unit) {
+            return Some(unit);
+        }
+        self.path(unit).into_iter().rev().find(|at| lists(*at))
+    }
+
+    /// Every unit reachable from the roots in depth-first order (children in the order given)
+    /// with its depth, the roots at 0. Each unit once, so a corrupt (cyclic) table cannot loop.
+    pub fn depth_first(&self) -> Vec<(Uuid, usize)> {
+        let mut order = Vec::with_capacity(self.len());
+        let mut stack: Vec<(Uuid, usize)> = self.roots().map(|u| (u, 0)).collect();
+        stack.reverse();
+        let mut seen = HashSet::new();
+        while let Some((at, depth)) = stack.pop() {
+            if !seen.insert(at) {
+                continue;
+            }
+            order.push((at, depth));
+            stack.extend(self.children(at).iter().rev().map(|u| (*u, depth + 1)));
+        }
+        order
+    }
+
+    /// The number of units in each unit's subtree (the unit included), for all units in O(units).
+    pub fn subtree_sizes(&self) -> HashMap<Uuid, usize> {
+        let mut sizes: HashMap<Uuid, usize> = HashMap::with_capacity(self.len());
+        for (unit, _) in self.depth_first().into_iter().rev() {
+            let below: usize = self
+                .children(unit)
+                .iter()
+                .filter_map(|c| sizes.get(c))
+                .sum();
+            sizes.insert(unit, below + 1);
+        }
+        // Units no root reaches (only in a corrupt, cyclic table): counted one by one.
+        for unit in &self.order {
+            if !sizes.contains_key(unit) {
+                sizes.insert(*unit, self.subtrees([*unit]).len());
+            }
+        }
+        sizes
+    }
 }
 
 #[cfg(test)]
@@ -160,9 +229,48 @@ mod tests {
     }
 
     #[test]
+    fn roots_depth_first_order_and_subtree_sizes() {
+        let tree = sample();
+        assert_eq!(tree.roots().collect::<Vec<_>>(), vec![u(1), u(5)]);
+        assert_eq!(
+            tree.depth_first(),
+            vec![(u(1), 0), (u(2), 1), (u(3), 2), (u(4), 1), (u(5), 0)]
+        );
+        let sizes = tree.subtree_sizes();
+        assert_eq!(sizes.len(), 5);
+        assert_eq!((sizes[&u(1)], sizes[&u(2)], sizes[&u(3)]), (4, 2, 1));
+        assert_eq!((sizes[&u(4)], sizes[&u(5)]), (1, 1));
+        // A parent that is not in the tree makes a root.
+        let orphan = UnitTree::new([(u(1), Some(u(7))), (u(2), Some(u(1)))], []);
+        assert_eq!(orphan.roots().collect::<Vec<_>>(), vec![u(1)]);
+        assert_eq!(orphan.depth_first(), vec![(u(1), 0), (u(2), 1)]);
+    }
+
+    #[test]
+    fn ownership_comes_from_the_unit_or_its_nearest_listing_ancestor() {
+        let tree = sample();
+        assert_eq!(tree.owned_through(u(2), u(9)), Some(u(2)));
+        assert_eq!(tree.owned_through(u(3), u(9)), Some(u(2)));
+        assert_eq!(tree.owned_through(u(1), u(9)), None, "not upwards");
+        assert_eq!(tree.owned_through(u(4), u(9)), None, "not sideways");
+        assert_eq!(tree.owned_through(u(5), u(8)), Some(u(5)));
+        assert_eq!(tree.owned_through(u(7), u(8)), None, "unknown unit");
+        // The nearest of two listing ancestors.
+        let nested = UnitTree::new(
+            [(u(1), None), (u(2), Some(u(1))), (u(3), Some(u(2)))],
+            [(u(1), u(9)), (u(2), u(9))],
+        );
+        assert_eq!(nested.owned_through(u(3), u(9)), Some(u(2)));
+    }
+
+    #[test]
     fn a_cycle_in_the_rows_does_not_loop() {
         let tree = UnitTree::new([(u(1), Some(u(2))), (u(2), Some(u(1)))], []);
         assert_eq!(tree.path(u(1)), vec![u(2)]);
         assert_eq!(tree.subtrees([u(1)]).len(), 2);
+        assert_eq!(tree.roots().count(), 0);
+        assert!(tree.depth_first().is_empty());
+        assert_eq!(tree.subtree_sizes()[&u(1)], 2);
+        assert_eq!(tree.owned_through(u(1), u(9)), None);
     }
 }
