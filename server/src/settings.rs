@@ -74,6 +74,10 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> SettingsError {
 /// Upper bound of `verified_token_cache_entries` (an entry is well under 1 KiB).
 const MAX_VERIFIED_TOKEN_CACHE_ENTRIES: usize = 1_000_000;
 
+/// Upper bound of `max_concurrent_token_verifications`: more RSA checks at once than any machine
+/// has cores for (and far below what a semaphore can hold, so no value makes start-up panic).
+const MAX_TOKEN_VERIFICATION_SLOTS: usize = 4096;
+
 /// The RSA algorithms a Keycloak realm can sign access tokens with; nothing else is ever allowed.
 const RSA_ALGORITHMS: [(&str, Algorithm); 6] = [
     ("RS256", Algorithm::RS256),
@@ -188,10 +192,10 @@ impl Settings {
                  network is trusted",
             ));
         }
-        if self.max_concurrent_token_verifications == 0 {
+        if !(1..=MAX_TOKEN_VERIFICATION_SLOTS).contains(&self.max_concurrent_token_verifications) {
             return Err(invalid(
                 "max_concurrent_token_verifications",
-                "must be at least 1",
+                format!("must be from 1 to {MAX_TOKEN_VERIFICATION_SLOTS}"),
             ));
         }
         if !is_simple_name(&self.keycloak_mo_client) {

@@ -187,6 +187,17 @@ fn bad_values_name_the_setting() {
             "-1",
             "verified_token_cache_entries",
         ),
+        // Found by the settings fuzz test: a huge value made the semaphore panic at start-up.
+        (
+            "MAX_CONCURRENT_TOKEN_VERIFICATIONS",
+            "18446744073709551615",
+            "max_concurrent_token_verifications",
+        ),
+        (
+            "MAX_CONCURRENT_TOKEN_VERIFICATIONS",
+            "0",
+            "max_concurrent_token_verifications",
+        ),
     ];
     for (var, value, setting) in cases {
         let message = error_of(&[(var, value)]);
