@@ -190,7 +190,7 @@ fn the_servers_rules_in_the_users_words() {
     assert_eq!(rules::read_only_notice(&eline), None);
     assert_eq!(
         rules::role_label(AccountRole::EveryoneWrites),
-        "everyone writes"
+        "Everyone writes"
     );
     assert!(rules::role_class(AccountRole::ReadOnly).ends_with("role-badge--read-only"));
     for code in ConflictCode::ALL {
