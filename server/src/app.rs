@@ -1,6 +1,4 @@
-//! The application: shared state, the router, security headers, request logging and static files.
-
-use std::sync::Arc;
+//! The HTTP application: the router, security headers, request limits, request logging and static files.
 
 use axum::Router;
 use axum::handler::Handler;
@@ -13,7 +11,6 @@ use axum::http::{HeaderValue, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use sqlx::SqlitePool;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::services::ServeDir;
@@ -21,12 +18,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::auth::{JwksCache, Validator};
 use crate::error::Error;
-use crate::metrics::{self, Metrics};
+use crate::metrics;
 use crate::routes::{employees, health, keycloak_json, me, org_units, spa};
 use crate::settings::Settings;
-use crate::store;
+use crate::state::AppState;
 
 /// Largest request body accepted (the API takes small JSON documents).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -41,101 +37,6 @@ const HEADER_BYTES_BESIDES_TOKEN: usize = 16 * 1024;
 /// at 100 header lines.)
 pub fn max_header_bytes(settings: &Settings) -> usize {
     settings.max_token_bytes + HEADER_BYTES_BESIDES_TOKEN
-}
-
-/// Everything a handler needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    settings: Settings,
-    realm: Arc<str>,
-    validator: Validator,
-    jwks: Arc<JwksCache>,
-    metrics: Arc<Metrics>,
-    db: SqlitePool,
-    keycloak_json: api::KeycloakJson,
-    idp_origin: String,
-}
-
-impl AppState {
-    /// Validates the settings and builds the state (no network or database access yet).
-    /// Needs a Tokio runtime.
-    pub fn new(settings: Settings) -> Result<Self, Error> {
-        settings.validate()?;
-        let jwks = JwksCache::new(
-            settings.jwks_url()?,
-            settings.signing_algorithms()?,
-            settings.refresh_policy(),
-        )
-        .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
-        let validator = Validator::new(&settings)?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                realm: Arc::from(settings.keycloak_realm.as_str()),
-                metrics: Arc::new(Metrics::new(jwks.clone(), validator.clone())),
-                validator,
-                jwks,
-                db: store::connect_lazy(&settings.database_url)?,
-                keycloak_json: settings.keycloak_json()?,
-                idp_origin: settings.idp_browser_origin()?,
-                settings,
-            }),
-        })
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.inner.settings
-    }
-
-    pub fn realm(&self) -> Arc<str> {
-        self.inner.realm.clone()
-    }
-
-    pub fn validator(&self) -> &Validator {
-        &self.inner.validator
-    }
-
-    pub fn jwks(&self) -> &Arc<JwksCache> {
-        &self.inner.jwks
-    }
-
-    pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.inner.metrics
-    }
-
-    pub fn db(&self) -> &SqlitePool {
-        &self.inner.db
-    }
-
-    /// Migrates the database and seeds an empty one ([`store::prepare`]); the server does this
-    /// before it serves. Without it the API's tables are missing (health checks still work).
-    pub async fn prepare_database(&self) -> Result<(), Error> {
-        store::prepare(self.db(), self.settings()).await
-    }
-
-    pub fn keycloak_json(&self) -> &api::KeycloakJson {
-        &self.inner.keycloak_json
-    }
-
-    /// The Content-Security-Policy: same origin, plus the IdP for fetch (token endpoint, keys) and
-    /// form posts; no frames at all (the session survives reloads by a top-level redirect, not an
-    /// iframe); `script_hashes` admit inline scripts.
-    pub fn csp(&self, script_hashes: &[String]) -> String {
-        let idp = &self.inner.idp_origin;
-        let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
-        for hash in script_hashes {
-            script_src.push(' ');
-            script_src.push_str(hash);
-        }
-        format!(
-            "default-src 'self'; script-src {script_src}; style-src 'self'; \
-             img-src 'self' data:; font-src 'self'; connect-src 'self' {idp}; frame-src 'none'; \
-             form-action 'self' {idp}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
-        )
-    }
 }
 
 /// The whole HTTP application.
@@ -172,7 +73,7 @@ pub fn app(state: AppState) -> Router {
         .append_index_html_on_directories(false)
         .call_fallback_on_method_not_allowed(true)
         .fallback(spa::fallback.with_state(state.clone()));
-    let csp = HeaderValue::from_str(&state.csp(&[])).expect("CSP is ASCII");
+    let csp = state.csp().clone();
 
     Router::new()
         .route("/keycloak.json", get(keycloak_json::get))

@@ -195,7 +195,7 @@ async fn spa_files_fallback_and_security_headers() {
     let server = JwksServer::start(&[&keys()[0]]).await;
     let dir = std::env::temp_dir().join(format!("server-spa-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("assets")).unwrap();
-    let index = "<html><script type=\"module\">start()</script></html>";
+    let index = "<html><script type=\"module\" src=\"/boot.js\"></script></html>";
     std::fs::write(dir.join("index.html"), index).unwrap();
     std::fs::write(dir.join("assets/app.js"), "console.log(1)").unwrap();
     let mut settings = server.settings();
@@ -218,7 +218,10 @@ async fn spa_files_fallback_and_security_headers() {
             csp.contains(&format!("connect-src 'self' http://{}", server.addr)),
             "{csp}"
         );
-        assert!(csp.contains("'sha256-"), "inline loader admitted: {csp}");
+        assert!(
+            !csp.contains("'sha256-") && !csp.contains("unsafe-inline"),
+            "no inline script is admitted: {csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"));
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
         assert_eq!(r.headers()["referrer-policy"], "no-referrer");

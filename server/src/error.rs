@@ -8,34 +8,10 @@ use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::TokenError;
+use crate::auth::Unauthorized;
 use crate::rbac::Denied;
 use crate::settings::SettingsError;
 use crate::verdicts::{Conflict, Refusal};
-
-/// Why a request was not authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Unauthorized {
-    /// No `Authorization: Bearer` at all (RFC 6750 §3.1: no error code in the challenge).
-    #[error("no bearer token")]
-    MissingToken,
-    #[error("{0}")]
-    InvalidRequest(&'static str),
-    #[error("{0}")]
-    InvalidToken(TokenError),
-}
-
-impl Unauthorized {
-    /// A fixed snake_case name of the reason (a metric label): `missing_token`, `invalid_request`,
-    /// or the token error's own ([`TokenError::label`]).
-    pub fn label(&self) -> &'static str {
-        match self {
-            Unauthorized::MissingToken => "missing_token",
-            Unauthorized::InvalidRequest(_) => "invalid_request",
-            Unauthorized::InvalidToken(e) => e.label(),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -247,6 +223,7 @@ impl IntoResponse for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::TokenError;
 
     fn realm() -> Arc<str> {
         Arc::from("mo")

@@ -2,11 +2,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod csp;
 pub mod error;
 pub mod metrics;
 pub mod rbac;
 pub mod routes;
 pub mod settings;
+pub mod state;
 pub mod store;
 pub mod verdicts;
 
@@ -15,9 +17,10 @@ pub mod test_support;
 
 use std::future::Future;
 
-pub use app::{AppState, app};
+pub use app::app;
 pub use error::Error;
 pub use settings::{Settings, SettingsError};
+pub use state::AppState;
 use tokio::net::TcpListener;
 
 /// Serves the app on `listener` until the task is dropped.

@@ -99,7 +99,7 @@ impl Metrics {
         self.tokens_accepted.inc();
     }
 
-    /// `reason` is a fixed label such as [`crate::error::Unauthorized::label`].
+    /// `reason` is a fixed label such as [`crate::auth::Unauthorized::label`].
     pub fn token_refused(&self, reason: &'static str) {
         self.tokens_refused
             .get_or_create(&RefusedLabels { reason })

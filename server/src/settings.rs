@@ -3,14 +3,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
 
 use config::{Config, File, FileFormat, Source};
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 use url::Url;
-
-use crate::auth::jwks::RefreshPolicy;
 
 /// The embedded defaults; every setting has its default here and only here.
 pub const DEFAULT_SETTINGS_TOML: &str = include_str!("../default-settings.toml");
@@ -160,6 +157,18 @@ impl Settings {
                 "must be a host name or IP address",
             ));
         }
+        // The URL parser's IDNA back end is ASCII-only (see the workspace Cargo.toml).
+        for (setting, value) in [
+            ("keycloak_host", &self.keycloak_host),
+            ("keycloak_auth_server_url", &self.keycloak_auth_server_url),
+        ] {
+            if !value.is_ascii() {
+                return Err(invalid(
+                    setting,
+                    "must be ASCII: write an international domain name in punycode (xn--...)",
+                ));
+            }
+        }
         if self.keycloak_port == 0 {
             return Err(invalid("keycloak_port", "must be 1-65535"));
         }
@@ -305,16 +314,6 @@ impl Settings {
     /// The IdP's origin as the browser sees it (for the CSP's connect-src), e.g. `http://127.0.0.1:8081`.
     pub fn idp_browser_origin(&self) -> Result<String, SettingsError> {
         Ok(self.auth_server_url()?.origin().ascii_serialization())
-    }
-
-    /// The JWKS refresh policy these settings describe.
-    pub fn refresh_policy(&self) -> RefreshPolicy {
-        RefreshPolicy {
-            min_refetch_interval: Duration::from_secs(self.jwks_refetch_interval_seconds),
-            max_age: Duration::from_secs(self.jwks_max_age_seconds),
-            fetch_timeout: Duration::from_secs(self.jwks_fetch_timeout_seconds),
-            ..RefreshPolicy::default()
-        }
     }
 
     /// The document served at `/keycloak.json`.

@@ -23,7 +23,7 @@ fn usable(settings: &Settings) -> Result<(), TestCaseError> {
         .and(settings.idp_browser_origin())
         .and(Validator::new(settings));
     prop_assert!(derived.is_ok(), "{:?}", derived.err());
-    let _ = settings.refresh_policy();
+    let _ = crate::auth::RefreshPolicy::from_settings(settings);
     Ok(())
 }
 

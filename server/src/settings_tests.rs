@@ -187,6 +187,13 @@ fn bad_values_name_the_setting() {
             "-1",
             "verified_token_cache_entries",
         ),
+        // Found by the settings fuzz test: a non-ASCII host reached the ASCII-only IDNA back end.
+        ("KEYCLOAK_HOST", "kommunē.dk", "keycloak_host"),
+        (
+            "KEYCLOAK_AUTH_SERVER_URL",
+            "https://Kø.dk/",
+            "keycloak_auth_server_url",
+        ),
         // Found by the settings fuzz test: a huge value made the semaphore panic at start-up.
         (
             "MAX_CONCURRENT_TOKEN_VERIFICATIONS",

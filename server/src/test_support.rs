@@ -249,7 +249,7 @@ pub struct RunningApp {
 
 impl RunningApp {
     pub async fn start(settings: Settings) -> Self {
-        let state = crate::app::AppState::new(settings).unwrap();
+        let state = crate::state::AppState::new(settings).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, crate::app::app(state)).await.unwrap() });

@@ -9,6 +9,8 @@ pub mod forged_flow;
 pub mod idp;
 pub mod keycloak;
 pub mod metrics;
+pub mod org_api;
+pub mod sources;
 pub mod ui;
 
 use std::path::PathBuf;

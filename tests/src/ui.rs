@@ -4,10 +4,13 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::TestResult;
 use crate::app::Stack;
 use crate::browser::{PAGE_TIMEOUT, describe_page, login, wait_for};
+use crate::idp::IdpOptions;
+use crate::org_api;
 
 /// How often the waits below look again.
 const POLL: Duration = Duration::from_millis(100);
@@ -203,5 +206,35 @@ pub async fn sign_in(client: &Client, stack: &Stack, who: &str, route: &str) -> 
     let first_name = user.full_name();
     let first_name = first_name.split(' ').next().unwrap_or(who);
     wait_for_text(client, "[data-testid=account-name]", first_name).await?;
+    Ok(())
+}
+
+/// The employee uuid of a realm user.
+pub fn person_uuid(stack: &Stack, username: &str) -> TestResult<Uuid> {
+    stack.idp.realm().uuid_of(username)
+}
+
+/// The stack with the release build the browser loads.
+pub async fn stack() -> TestResult<Stack> {
+    Stack::for_browser(IdpOptions::default()).await
+}
+
+/// An API client (password grant) for `who`, against the stack's server, for setting up and checking.
+pub async fn api_as(stack: &Stack, who: &str) -> TestResult<org_api::Client> {
+    org_api::Client::login(&stack.idp, &stack.server.origin, who).await
+}
+
+/// The uuid of the unit called `name`.
+pub async fn unit_uuid(api: &org_api::Client, name: &str) -> TestResult<Uuid> {
+    Ok(api.unit_named(name).await?.uuid)
+}
+
+/// Opens the unit page of `uuid` and waits until it shows `name`.
+pub async fn open_unit(client: &Client, stack: &Stack, uuid: Uuid, name: &str) -> TestResult {
+    client.goto(&stack.url(&format!("/units/{uuid}"))).await?;
+    let shown = wait_for_text(client, "[data-testid=unit-name]", name).await?;
+    if shown != name {
+        return Err(format!("the unit page shows {shown:?}, expected {name:?}").into());
+    }
     Ok(())
 }

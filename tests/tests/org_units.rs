@@ -2,10 +2,8 @@
 //! inside her unit only (and the 403 names the rule), alvida and the dipex service account write
 //! everything; the permissions every answer reports match what the server then allows.
 
-mod org_units_support;
-
 use e2e::TestResult;
-use org_units_support::{ELINE_UNIT, Org, named, person, refused_by, subtree_of, verdicts, writes};
+use e2e::org_api::{ELINE_UNIT, Org, named, person, refused_by, subtree_of, verdicts, writes};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

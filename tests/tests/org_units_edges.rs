@@ -2,12 +2,10 @@
 //! leave every row as it was, two PATCHes of one version race to exactly one winner, and with
 //! RBAC switched off any authenticated caller writes.
 
-mod org_units_support;
-
 use e2e::TestResult;
 use e2e::app::{AppServer, settings_for};
 use e2e::idp::Idp;
-use org_units_support::{Client, ELINE_UNIT, Org, named, writes};
+use e2e::org_api::{Client, ELINE_UNIT, Org, named, writes};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -3,11 +3,9 @@
 //! verdict agrees), `delete` names `has_children` exactly for units with sub-units, `/me` says
 //! what each account may do in general, and each conflict has its own code.
 
-mod org_units_support;
-
 use api::{AccountRole, Rule, Verdict};
 use e2e::TestResult;
-use org_units_support::{ELINE_UNIT, Org, named, subtree_of};
+use e2e::org_api::{ELINE_UNIT, Org, named, subtree_of};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -3,13 +3,12 @@
 //! its input); form validation; the notice in the session's last minute; screenshots of the main
 //! pages, also 360 px wide.
 
-mod ui_support;
-
 use e2e::TestResult;
 use e2e::app::Stack;
 use e2e::browser::{Browser, screenshot, text_of};
 use e2e::browser::{login, wait_for};
 use e2e::idp::IdpOptions;
+use e2e::ui::{api_as, open_unit, sign_in, stack, unit_uuid};
 use e2e::ui::{
     choose, click, count, fill, header_role, is_disabled, scroll_to, scrolls_sideways, value_of,
     wait_for_absence, wait_for_path, wait_for_text,
@@ -17,7 +16,6 @@ use e2e::ui::{
 use fantoccini::{Locator, key::Key};
 use serde_json::json;
 use std::time::Duration;
-use ui_support::{api_as, open_unit, sign_in, stack, unit_uuid};
 
 #[tokio::test]
 async fn alvida_creates_moves_manages_owners_and_deletes() -> TestResult {
@@ -25,7 +23,7 @@ async fn alvida_creates_moves_manages_owners_and_deletes() -> TestResult {
     let admin = api_as(&stack, "alvida").await?;
     let parent = unit_uuid(&admin, "Teknik og Miljø").await?;
     let new_parent = unit_uuid(&admin, "Børn og Unge").await?;
-    let bruce = ui_support::person_uuid(&stack, "bruce")?;
+    let bruce = e2e::ui::person_uuid(&stack, "bruce")?;
 
     Browser::run(|client| async move {
         sign_in(&client, &stack, "alvida", &format!("/units/{parent}")).await?;

@@ -3,13 +3,11 @@
 //! read-only notice and every control disabled; a unit named like markup renders as text under a
 //! CSP without inline scripts.
 
-mod ui_support;
-
 use e2e::TestResult;
 use e2e::browser::{Browser, screenshot, text_of};
+use e2e::org_api::ELINE_UNIT;
+use e2e::ui::{api_as, open_unit, sign_in, stack, unit_uuid};
 use e2e::ui::{click, count, fill, header_role, is_disabled, scroll_to, wait_for_text};
-use ui_support::api::ELINE_UNIT;
-use ui_support::{api_as, open_unit, sign_in, stack, unit_uuid};
 
 /// Every control of the unit page that writes, by its test id prefix.
 const WRITE_CONTROLS: [&str; 5] = ["rename", "move", "delete", "create", "add-owner"];

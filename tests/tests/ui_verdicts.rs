@@ -3,19 +3,17 @@
 //! offers exactly the destinations the server allows and each of them succeeds; a move that became
 //! a cycle meanwhile shows the cycle message, not the stale-edit one.
 
-mod ui_support;
-
 use std::collections::HashSet;
 
 use e2e::TestResult;
 use e2e::app::Stack;
 use e2e::browser::{Browser, screenshot, text_of};
 use e2e::idp::IdpOptions;
+use e2e::org_api::ELINE_UNIT;
+use e2e::ui::{api_as, open_unit, sign_in, stack, unit_uuid};
 use e2e::ui::{choose, click, count, fill, header_role, is_disabled, scroll_to, wait_for_text};
 use reqwest::StatusCode;
 use serde_json::json;
-use ui_support::api::ELINE_UNIT;
-use ui_support::{api_as, open_unit, sign_in, stack, unit_uuid};
 
 /// The values of the move form's offered choices (the prompt left out), once it has loaded.
 async fn offered_destinations(client: &fantoccini::Client) -> TestResult<HashSet<String>> {

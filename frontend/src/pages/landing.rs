@@ -6,54 +6,27 @@ use leptos_router::components::A;
 
 use crate::{
     auth::{Session, SessionStatus},
-    components::{error_panel::ErrorPanel, loading::Loading},
-    config::{self, KeycloakJson},
+    components::error_panel::ErrorPanel,
+    config::KeycloakJson,
 };
 
 /// Where signing in from the landing page leads.
 pub const START_ROUTE: &str = "/units";
 
-/// The start page anyone can see before signing in. Inside the app it uses the session's
-/// settings and offers to sign in; mounted alone it loads `/keycloak.json` itself.
+/// The start page anyone can see before signing in: what the app is, and signing in with the
+/// session's settings (the app mounts it once `/keycloak.json` has loaded).
 #[component]
 pub fn Landing() -> impl IntoView {
-    if let (Some(config), Some(session)) = (use_context::<KeycloakJson>(), use_context::<Session>())
-    {
-        return view! {
-            <Hero />
-            <SignInNotice session=session.clone() />
-            <div class="landing__sign-in">
-                <SignInActions session />
-                <SignInSettings config />
-            </div>
-        }
-        .into_any();
-    }
-    let keycloak = LocalResource::new(config::load);
-
+    let config = expect_context::<KeycloakJson>();
+    let session = expect_context::<Session>();
     view! {
         <Hero />
-        <div class="landing__sign-in" aria-live="polite">
-            <Suspense fallback=|| view! { <SignInSkeleton /> }>
-                {move || Suspend::new(async move {
-                    match keycloak.await {
-                        Ok(config) => view! { <SignInSettings config /> }.into_any(),
-                        Err(err) => {
-                            view! {
-                                <ErrorPanel
-                                    title="Sign-in settings could not be loaded"
-                                    message=format!("{err} Check that the server is running, then retry.")
-                                    on_retry=move || keycloak.refetch()
-                                />
-                            }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+        <SignInNotice session=session.clone() />
+        <div class="landing__sign-in">
+            <SignInActions session />
+            <SignInSettings config />
         </div>
     }
-    .into_any()
 }
 
 /// What the app is.
@@ -144,19 +117,7 @@ fn SignInNotice(session: Session) -> impl IntoView {
     }
 }
 
-/// The sign-in card while `/keycloak.json` is loading.
-#[component]
-fn SignInSkeleton() -> impl IntoView {
-    view! {
-        <section class="card" aria-busy="true">
-            <Loading label="Loading sign-in settings…" />
-            <div class="skeleton skeleton--line" aria-hidden="true"></div>
-            <div class="skeleton skeleton--line skeleton--short" aria-hidden="true"></div>
-        </section>
-    }
-}
-
-/// Where sign-in will happen, as read from `/keycloak.json`.
+/// The realm, IdP and client this app signs in with.
 #[component]
 fn SignInSettings(config: KeycloakJson) -> impl IntoView {
     view! {

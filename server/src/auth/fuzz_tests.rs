@@ -13,8 +13,7 @@ use super::fuzz_support::{corpus, fuzz, interesting_key, json_value, mutated};
 use super::jwks::{JwksCache, KeySet};
 use super::principal::{Claims, Principal};
 use super::validate::ValidationError;
-use super::{TokenError, Validator, extractor};
-use crate::error::Unauthorized;
+use super::{RefreshPolicy, TokenError, Unauthorized, Validator, bearer};
 use crate::settings::Settings;
 use crate::test_support::{JwksServer, b64, claims, keys, mint, mint_with};
 
@@ -92,7 +91,7 @@ fn fuzz_authorization_header() {
             let Ok(value) = HeaderValue::from_bytes(&bytes) else {
                 return Ok(());
             };
-            match extractor::bearer_token(&parts_with(value)) {
+            match bearer::bearer_token(&parts_with(value)) {
                 Ok(token) => {
                     prop_assert!(!token.is_empty() && !token.starts_with(' '));
                     let _ = validate(&v, &set, token);
@@ -201,7 +200,7 @@ fn fuzz_whole_validation_with_jwks_and_cache() {
         let jwks = JwksCache::new(
             settings.jwks_url().unwrap(),
             settings.signing_algorithms().unwrap(),
-            settings.refresh_policy(),
+            RefreshPolicy::from_settings(&settings),
         )
         .unwrap();
         (server, jwks, Validator::new(&settings).unwrap())

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::Algorithm;
 use url::Url;
 
-pub use super::keyset::{KeySet, VerifyKey};
+pub use super::keyset::{FetchError, KeyError, KeySet, VerifyKey};
+use crate::settings::Settings;
 
 /// When the cache talks to the IdP.
 ///
@@ -34,44 +35,23 @@ pub struct RefreshPolicy {
     pub min_rsa_bits: usize,
 }
 
-impl Default for RefreshPolicy {
-    fn default() -> Self {
+/// A larger JWKS response is garbage: a realm's few keys take a few KiB.
+const MAX_JWKS_BODY_BYTES: usize = 256 * 1024;
+/// RSA keys below 2048 bits are not trusted (NIST SP 800-131A).
+const MIN_RSA_BITS: usize = 2048;
+
+impl RefreshPolicy {
+    /// The policy the settings describe (their defaults live in `default-settings.toml`), with the
+    /// two limits that are not settings.
+    pub fn from_settings(settings: &Settings) -> Self {
         Self {
-            min_refetch_interval: Duration::from_secs(10),
-            max_age: Duration::from_secs(900),
-            fetch_timeout: Duration::from_secs(5),
-            max_body_bytes: 256 * 1024,
-            min_rsa_bits: 2048,
+            min_refetch_interval: Duration::from_secs(settings.jwks_refetch_interval_seconds),
+            max_age: Duration::from_secs(settings.jwks_max_age_seconds),
+            fetch_timeout: Duration::from_secs(settings.jwks_fetch_timeout_seconds),
+            max_body_bytes: MAX_JWKS_BODY_BYTES,
+            min_rsa_bits: MIN_RSA_BITS,
         }
     }
-}
-
-/// Why no key was found for a token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyError {
-    #[error("signing keys not available yet")]
-    Unavailable { retry_after: Duration },
-    #[error("unknown key id")]
-    UnknownKid,
-    #[error("token has no key id and the key set does not have exactly one key")]
-    AmbiguousKey,
-}
-
-/// Why a fetch did not produce a key set (logged; the last good set stays in use).
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    #[error("request failed: {0}")]
-    Http(#[from] reqwest::Error),
-    #[error("timed out")]
-    Timeout,
-    #[error("HTTP status {0}")]
-    Status(reqwest::StatusCode),
-    #[error("response larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("not a JWKS document: {0}")]
-    NotJwks(String),
-    #[error("no usable RSA signing key in the JWKS")]
-    NoUsableKey,
 }
 
 #[derive(Default)]

@@ -13,7 +13,7 @@ fn policy(interval_ms: u64) -> RefreshPolicy {
         min_refetch_interval: Duration::from_millis(interval_ms),
         max_age: Duration::from_secs(3600),
         fetch_timeout: Duration::from_millis(500),
-        ..RefreshPolicy::default()
+        ..RefreshPolicy::from_settings(&crate::Settings::from_defaults())
     }
 }
 

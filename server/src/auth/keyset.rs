@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,8 +10,35 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::jwks::{FetchError, KeyError};
 use crate::settings::rsa_algorithm;
+
+/// Why no key was found for a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("signing keys not available yet")]
+    Unavailable { retry_after: Duration },
+    #[error("unknown key id")]
+    UnknownKid,
+    #[error("token has no key id and the key set does not have exactly one key")]
+    AmbiguousKey,
+}
+
+/// Why a fetch did not produce a key set (logged; the last good set stays in use).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("request failed: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("timed out")]
+    Timeout,
+    #[error("HTTP status {0}")]
+    Status(reqwest::StatusCode),
+    #[error("response larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("not a JWKS document: {0}")]
+    NotJwks(String),
+    #[error("no usable RSA signing key in the JWKS")]
+    NoUsableKey,
+}
 
 /// One public key a token may be verified with.
 pub struct VerifyKey {

@@ -1,6 +1,7 @@
-//! Bearer-token authentication: the JWKS cache, token validation, the verified-token cache, the principal and its extractor.
+//! Bearer-token authentication: reading the header, the JWKS cache, token validation, the
+//! verified-token cache and the principal. No HTTP answers here: `routes::authenticate` makes them.
 
-pub mod extractor;
+pub mod bearer;
 pub mod jwks;
 pub mod keyset;
 pub mod principal;
@@ -12,6 +13,7 @@ pub(crate) mod fuzz_support;
 #[cfg(test)]
 mod fuzz_tests;
 
+pub use bearer::{Unauthorized, bearer_token};
 pub use jwks::{JwksCache, RefreshPolicy};
 pub use principal::Principal;
 pub use validate::Validator;

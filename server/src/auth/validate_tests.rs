@@ -316,7 +316,7 @@ fn validator_and_cache(server: &JwksServer) -> (Validator, Arc<JwksCache>) {
     let jwks = JwksCache::new(
         settings.jwks_url().unwrap(),
         vec![Algorithm::RS256],
-        RefreshPolicy::default(),
+        RefreshPolicy::from_settings(&crate::Settings::from_defaults()),
     )
     .unwrap();
     (Validator::new(&settings).unwrap(), jwks)

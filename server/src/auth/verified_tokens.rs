@@ -352,3 +352,7 @@ impl VerifiedTokens {
 #[cfg(test)]
 #[path = "verified_tokens_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "verified_tokens_validator_tests.rs"]
+mod validator_tests;

@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::Error;
+use crate::state::AppState;
 use crate::store::employees;
 
 /// Every employee (`uuid`, `name`, `username`), sorted by name; any authenticated caller.

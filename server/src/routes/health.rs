@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use crate::app::AppState;
 use crate::auth::jwks::KeyError;
+use crate::state::AppState;
 use crate::store;
 
 pub async fn live() -> Json<serde_json::Value> {

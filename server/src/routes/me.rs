@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::auth::Principal;
+use crate::state::AppState;
 use crate::verdicts;
 
 pub async fn get(State(state): State<AppState>, principal: Principal) -> Json<api::Me> {

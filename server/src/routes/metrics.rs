@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
 
-use crate::app::AppState;
 use crate::error::Error;
+use crate::state::AppState;
 
 pub async fn get(State(state): State<AppState>) -> Result<impl IntoResponse, Error> {
     let text = state

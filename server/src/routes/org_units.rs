@@ -11,10 +11,10 @@ use uuid::Uuid;
 
 use super::caller;
 use super::input::{ApiJson, OwnerPath, UnitPath, unit_name};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::rbac::{Access, Caller, Destination, Operation};
+use crate::state::AppState;
 use crate::store::units::{self, Snapshot, UnitRow};
 use crate::store::{self, employees};
 use crate::verdicts::{self, Conflict};

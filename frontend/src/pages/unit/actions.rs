@@ -7,8 +7,8 @@ use leptos_router::{NavigateOptions, hooks::use_navigate};
 use uuid::Uuid;
 
 use super::{
-    Page,
     form::{FormError, FormProblem, FormState},
+    state::Page,
 };
 use crate::{
     auth::clock::LocalFuture,

@@ -7,9 +7,10 @@ use leptos::{html, prelude::*};
 use leptos_router::components::A;
 
 use super::{
-    Loaded, Page, READ_ONLY_NOTICE_ID, actions,
+    actions,
     form::{ActionForm, Choice, Field, FormProblem, FormState},
     move_form::MoveForm,
+    state::{Loaded, Page, READ_ONLY_NOTICE_ID},
 };
 use crate::{
     org::rules::{self, Action},

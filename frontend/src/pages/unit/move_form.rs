@@ -8,9 +8,9 @@ use leptos::{html, prelude::*};
 use uuid::Uuid;
 
 use super::{
-    Loaded, Page,
     actions::{self, TOP_LEVEL_CHOICE},
     form::{ActionForm, Choice, Field},
+    state::{Loaded, Page},
 };
 use crate::{
     components::loading::Loading,

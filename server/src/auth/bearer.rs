@@ -1,13 +1,33 @@
-//! The axum extractor that turns `Authorization: Bearer <token>` into a [`Principal`] or an [`Error`].
+//! Reading `Authorization: Bearer <token>` (RFC 6750 §2.1), and why a request is not authenticated.
 
-use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
-use super::Principal;
-use super::validate::ValidationError;
-use crate::app::AppState;
-use crate::error::{Error, Unauthorized};
+use super::TokenError;
+
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unauthorized {
+    /// No `Authorization: Bearer` at all (RFC 6750 §3.1: no error code in the challenge).
+    #[error("no bearer token")]
+    MissingToken,
+    #[error("{0}")]
+    InvalidRequest(&'static str),
+    #[error("{0}")]
+    InvalidToken(TokenError),
+}
+
+impl Unauthorized {
+    /// A fixed snake_case name of the reason (a metric label): `missing_token`, `invalid_request`,
+    /// or the token error's own ([`TokenError::label`]).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Unauthorized::MissingToken => "missing_token",
+            Unauthorized::InvalidRequest(_) => "invalid_request",
+            Unauthorized::InvalidToken(e) => e.label(),
+        }
+    }
+}
 
 /// Parses the header (RFC 6750 §2.1). The scheme is case-insensitive (RFC 7235 §2.1), so
 /// `bearer x` is read like `Bearer x`; one or more spaces may follow it. More than one
@@ -36,42 +56,6 @@ pub fn bearer_token(parts: &Parts) -> Result<&str, Unauthorized> {
         return Err(Unauthorized::InvalidRequest("bearer token missing"));
     }
     Ok(token)
-}
-
-impl FromRequestParts<AppState> for Principal {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        // The realm (an `Arc`) is cloned on refusals only: no shared counter touched per request.
-        let token = bearer_token(parts).map_err(|reason| {
-            tracing::info!(%reason, "request refused");
-            state.metrics().token_refused(reason.label());
-            Error::unauthorized(state.realm(), reason)
-        })?;
-        match state.validator().validate(state.jwks(), token).await {
-            Ok(principal) => {
-                state.metrics().token_accepted();
-                tracing::debug!(username = ?principal.username, azp = ?principal.azp, "authenticated");
-                Ok(principal)
-            }
-            Err(ValidationError::Token(reason)) => {
-                tracing::info!(%reason, "bearer token refused");
-                state.metrics().token_refused(reason.label());
-                Err(Error::unauthorized(
-                    state.realm(),
-                    Unauthorized::InvalidToken(reason),
-                ))
-            }
-            Err(ValidationError::KeysUnavailable { retry_after }) => {
-                state.metrics().token_refused("keys_unavailable");
-                Err(Error::KeysUnavailable { retry_after })
-            }
-            Err(ValidationError::Overloaded { retry_after }) => {
-                state.metrics().token_refused("overloaded");
-                Err(Error::Busy { retry_after })
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
-//! Shared by the org-unit end-to-end tests: a Keycloak realm plus the server seeded from the realm file,
-//! and an API client that logs in as a realm user or the dipex service account.
-
-#![allow(dead_code)] // each test binary uses its own part of this module
+//! The org-unit API as the end-to-end tests drive it: a Keycloak realm plus the server seeded from
+//! the realm file, an API client that logs in as a realm user or the dipex service account, and
+//! the checks on its answers (verdicts, errors, subtrees).
 
 use std::collections::HashMap;
 
-use e2e::TestResult;
-use e2e::app::{AppServer, settings_for};
-use e2e::idp::Idp;
+use crate::TestResult;
+use crate::app::{AppServer, settings_for};
+use crate::idp::Idp;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

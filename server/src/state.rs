@@ -1,0 +1,97 @@
+//! The application's state, built once from the settings: the validator and its key source, the
+//! metrics, the database pool, the documents served as they are (`keycloak.json`, the CSP).
+
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use sqlx::SqlitePool;
+
+use crate::auth::{JwksCache, RefreshPolicy, Validator};
+use crate::csp;
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::store;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    realm: Arc<str>,
+    validator: Validator,
+    jwks: Arc<JwksCache>,
+    metrics: Arc<Metrics>,
+    db: SqlitePool,
+    keycloak_json: api::KeycloakJson,
+    csp: HeaderValue,
+}
+
+impl AppState {
+    /// Validates the settings and builds the state (no network or database access yet).
+    /// Needs a Tokio runtime.
+    pub fn new(settings: Settings) -> Result<Self, Error> {
+        settings.validate()?;
+        let jwks = JwksCache::new(
+            settings.jwks_url()?,
+            settings.signing_algorithms()?,
+            RefreshPolicy::from_settings(&settings),
+        )
+        .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        let validator = Validator::new(&settings)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                realm: Arc::from(settings.keycloak_realm.as_str()),
+                metrics: Arc::new(Metrics::new(jwks.clone(), validator.clone())),
+                validator,
+                jwks,
+                db: store::connect_lazy(&settings.database_url)?,
+                keycloak_json: settings.keycloak_json()?,
+                csp: csp::policy(&settings.idp_browser_origin()?)?,
+                settings,
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn realm(&self) -> Arc<str> {
+        self.inner.realm.clone()
+    }
+
+    pub fn validator(&self) -> &Validator {
+        &self.inner.validator
+    }
+
+    pub fn jwks(&self) -> &Arc<JwksCache> {
+        &self.inner.jwks
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    pub fn db(&self) -> &SqlitePool {
+        &self.inner.db
+    }
+
+    /// Migrates the database and seeds an empty one ([`store::prepare`]); the server does this
+    /// before it serves. Without it the API's tables are missing (health checks still work).
+    pub async fn prepare_database(&self) -> Result<(), Error> {
+        store::prepare(self.db(), self.settings()).await
+    }
+
+    pub fn keycloak_json(&self) -> &api::KeycloakJson {
+        &self.inner.keycloak_json
+    }
+
+    /// The Content-Security-Policy every answer carries ([`csp::policy`]).
+    pub fn csp(&self) -> &HeaderValue {
+        &self.inner.csp
+    }
+}
