@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::Unauthorized;
 use crate::rbac::Denied;
 use crate::settings::SettingsError;
+use crate::store::StoreError;
 use crate::verdicts::{Conflict, Refusal};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,34 +60,22 @@ pub enum Error {
 /// How long a client should wait after a busy database before it retries.
 pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// SQLite's primary result codes for "another connection holds the lock" (`SQLITE_BUSY`,
-/// `SQLITE_LOCKED`); extended codes (e.g. 517 `SQLITE_BUSY_SNAPSHOT`) carry them in the low byte.
-const SQLITE_BUSY: i64 = 5;
-const SQLITE_LOCKED: i64 = 6;
-
-/// Whether `error` says the database was locked or the pool had no connection in time: a
-/// transient condition answered 503, not a server fault.
-pub fn is_busy(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|code| code.parse::<i64>().ok())
-            .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
-        _ => false,
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Busy => Error::Busy {
+                retry_after: BUSY_RETRY_AFTER,
+            },
+            StoreError::Database(error) => Error::Database(error),
+            StoreError::Prepare(message) | StoreError::Corrupt(message) => Error::Internal(message),
+        }
     }
 }
 
+/// Transactions the handlers open and commit themselves: the store's one busy rule applies.
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
-        if is_busy(&error) {
-            tracing::warn!(%error, "database busy; request answered 503");
-            Error::Busy {
-                retry_after: BUSY_RETRY_AFTER,
-            }
-        } else {
-            Error::Database(error)
-        }
+        StoreError::from(error).into()
     }
 }
 

@@ -83,7 +83,7 @@ impl AppState {
     /// Migrates the database and seeds an empty one ([`store::prepare`]); the server does this
     /// before it serves. Without it the API's tables are missing (health checks still work).
     pub async fn prepare_database(&self) -> Result<(), Error> {
-        store::prepare(self.db(), self.settings()).await
+        Ok(store::prepare(self.db(), self.settings()).await?)
     }
 
     pub fn keycloak_json(&self) -> &api::KeycloakJson {

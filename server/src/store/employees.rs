@@ -3,11 +3,10 @@
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::parse_uuid;
-use crate::error::Error;
+use super::{StoreError, parse_uuid};
 
 /// Every employee, sorted by name.
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<api::Employee>, Error> {
+pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<api::Employee>, StoreError> {
     let rows: Vec<(String, String, String)> =
         sqlx::query_as("SELECT uuid, name, username FROM employees ORDER BY name, username")
             .fetch_all(conn)
@@ -23,7 +22,7 @@ pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<api::Employee>, Err
         .collect()
 }
 
-pub async fn exists(conn: &mut SqliteConnection, uuid: Uuid) -> Result<bool, Error> {
+pub async fn exists(conn: &mut SqliteConnection, uuid: Uuid) -> Result<bool, StoreError> {
     let found: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM employees WHERE uuid = ?")
         .bind(uuid.to_string())
         .fetch_optional(conn)
@@ -31,7 +30,10 @@ pub async fn exists(conn: &mut SqliteConnection, uuid: Uuid) -> Result<bool, Err
     Ok(found.is_some())
 }
 
-pub async fn insert(conn: &mut SqliteConnection, employee: &api::Employee) -> Result<(), Error> {
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    employee: &api::Employee,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO employees (uuid, name, username) VALUES (?, ?, ?)")
         .bind(employee.uuid.to_string())
         .bind(&employee.name)

@@ -1,4 +1,5 @@
-//! The SQLite store: the pool (file or in-memory), migrations, the first-start seed and write transactions.
+//! The SQLite store: the pool (file or in-memory), migrations, the first-start seed, write
+//! transactions, and the store's own error ([`StoreError`]; `error.rs` maps it to HTTP).
 
 pub mod employees;
 pub mod seed;
@@ -12,8 +13,52 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
-use crate::error::Error;
 use crate::settings::Settings;
+
+/// Why the store could not do what was asked; nothing was written (transactions roll back).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another connection holds SQLite's write lock beyond the busy timeout, or no pooled
+    /// connection was free in time: transient, worth retrying.
+    #[error("the database is busy")]
+    Busy,
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+    /// The database could not be migrated or seeded at start-up.
+    #[error("{0}")]
+    Prepare(String),
+    /// The database holds what the server never writes (it was changed behind its back).
+    #[error("{0}")]
+    Corrupt(String),
+}
+
+/// SQLite's primary result codes for "another connection holds the lock" (`SQLITE_BUSY`,
+/// `SQLITE_LOCKED`); extended codes (e.g. 517 `SQLITE_BUSY_SNAPSHOT`) carry them in the low byte.
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+
+/// Whether `error` says the database was locked or the pool had no connection in time.
+pub fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if is_busy(&error) {
+            tracing::warn!(%error, "database busy");
+            StoreError::Busy
+        } else {
+            StoreError::Database(error)
+        }
+    }
+}
 
 /// The schema, embedded from server/migrations at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -60,9 +105,9 @@ pub async fn ping(pool: &SqlitePool) -> Result<(), sqlx::Error> {
 
 /// Applies the migrations and seeds an empty database (see [`seed`]). The server runs this before
 /// it serves; tests that build the app themselves call it too.
-pub async fn prepare(pool: &SqlitePool, settings: &Settings) -> Result<(), Error> {
+pub async fn prepare(pool: &SqlitePool, settings: &Settings) -> Result<(), StoreError> {
     MIGRATOR.run(pool).await.map_err(|e| {
-        Error::Internal(format!(
+        StoreError::Prepare(format!(
             "cannot migrate the database (setting `database_url` = {:?}): {e}",
             settings.database_url
         ))
@@ -73,14 +118,14 @@ pub async fn prepare(pool: &SqlitePool, settings: &Settings) -> Result<(), Error
 
 /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`): the RBAC check
 /// and the write see the same rows, and concurrent writers queue instead of failing at commit.
-pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, Error> {
+pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
 /// A UUID column's text; anything else means the database was changed behind the server's back.
-fn parse_uuid(text: &str) -> Result<Uuid, Error> {
+fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text)
-        .map_err(|e| Error::Internal(format!("bad uuid {text:?} in the database: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("bad uuid {text:?} in the database: {e}")))
 }
 
 #[cfg(test)]
@@ -129,6 +174,16 @@ mod tests {
         for suffix in ["", "-shm", "-wal"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+    }
+
+    #[test]
+    fn busy_and_locked_are_told_from_other_errors() {
+        assert!(is_busy(&sqlx::Error::PoolTimedOut));
+        assert!(!is_busy(&sqlx::Error::RowNotFound));
+        assert!(matches!(
+            StoreError::from(sqlx::Error::PoolTimedOut),
+            StoreError::Busy
+        ));
     }
 
     #[tokio::test]

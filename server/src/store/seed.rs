@@ -7,8 +7,7 @@ use serde::Deserialize;
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
-use super::{begin_write, employees, units};
-use crate::error::Error;
+use super::{StoreError, begin_write, employees, units};
 
 /// Units by name with their sub-units and owners (usernames), embedded at build time.
 const DEMO_ORGANISATION: &str = include_str!("../../demo-organisation.json");
@@ -48,7 +47,7 @@ struct RealmUser {
 
 /// The realm file's people (not service accounts) with a `uuid` attribute, as employees.
 /// `""` → none; a missing file → none, with a warning; an unreadable or invalid file → an error.
-pub fn realm_employees(realm_file: &Path) -> Result<Vec<api::Employee>, Error> {
+pub fn realm_employees(realm_file: &Path) -> Result<Vec<api::Employee>, StoreError> {
     if realm_file.as_os_str().is_empty() {
         return Ok(Vec::new());
     }
@@ -62,14 +61,14 @@ pub fn realm_employees(realm_file: &Path) -> Result<Vec<api::Employee>, Error> {
             return Ok(Vec::new());
         }
         Err(e) => {
-            return Err(Error::Internal(format!(
+            return Err(StoreError::Prepare(format!(
                 "cannot read seed_realm_file {}: {e}",
                 realm_file.display()
             )));
         }
     };
     let realm: RealmExport = serde_json::from_str(&text).map_err(|e| {
-        Error::Internal(format!(
+        StoreError::Prepare(format!(
             "seed_realm_file {} is not a realm export: {e}",
             realm_file.display()
         ))
@@ -104,9 +103,9 @@ pub fn realm_employees(realm_file: &Path) -> Result<Vec<api::Employee>, Error> {
 
 /// Seeds the demo organisation and the realm's employees into a database without units and
 /// employees, in one transaction; returns whether it seeded. A non-empty database is never touched.
-pub async fn seed_if_empty(pool: &SqlitePool, realm_file: &Path) -> Result<bool, Error> {
+pub async fn seed_if_empty(pool: &SqlitePool, realm_file: &Path) -> Result<bool, StoreError> {
     let demo: Demo = serde_json::from_str(DEMO_ORGANISATION)
-        .map_err(|e| Error::Internal(format!("demo-organisation.json is invalid: {e}")))?;
+        .map_err(|e| StoreError::Prepare(format!("demo-organisation.json is invalid: {e}")))?;
     let people = realm_employees(realm_file)?;
     let mut tx = begin_write(pool).await?;
     let (rows,): (i64,) = sqlx::query_as(

@@ -7,8 +7,7 @@ use uuid::Uuid;
 
 use model::UnitTree;
 
-use super::parse_uuid;
-use crate::error::Error;
+use super::{StoreError, parse_uuid};
 
 /// One row of `org_units`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +33,7 @@ impl Snapshot {
 }
 
 /// Reads every unit and owner (two statements; run it inside a transaction for one moment).
-pub async fn load(conn: &mut SqliteConnection) -> Result<Snapshot, Error> {
+pub async fn load(conn: &mut SqliteConnection) -> Result<Snapshot, StoreError> {
     let rows: Vec<(String, String, Option<String>, i64)> =
         sqlx::query_as("SELECT uuid, name, parent, version FROM org_units ORDER BY name, uuid")
             .fetch_all(&mut *conn)
@@ -67,7 +66,7 @@ pub async fn insert(
     uuid: Uuid,
     name: &str,
     parent: Option<Uuid>,
-) -> Result<(), Error> {
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO org_units (uuid, name, parent, version) VALUES (?, ?, ?, 1)")
         .bind(uuid.to_string())
         .bind(name)
@@ -85,7 +84,7 @@ pub async fn update(
     name: &str,
     parent: Option<Uuid>,
     version: i64,
-) -> Result<bool, Error> {
+) -> Result<bool, StoreError> {
     let result = sqlx::query(
         "UPDATE org_units SET name = ?, parent = ?, version = version + 1 \
          WHERE uuid = ? AND version = ?",
@@ -100,7 +99,7 @@ pub async fn update(
 }
 
 /// Adds 1 to the unit's version (its owners changed).
-pub async fn bump_version(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(), Error> {
+pub async fn bump_version(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(), StoreError> {
     sqlx::query("UPDATE org_units SET version = version + 1 WHERE uuid = ?")
         .bind(uuid.to_string())
         .execute(conn)
@@ -109,7 +108,7 @@ pub async fn bump_version(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(),
 }
 
 /// Deletes the unit and its owner rows (the schema refuses it while it has children).
-pub async fn delete(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(), Error> {
+pub async fn delete(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM org_units WHERE uuid = ?")
         .bind(uuid.to_string())
         .execute(conn)
@@ -124,7 +123,7 @@ pub async fn set_owner(
     unit: Uuid,
     person: Uuid,
     owner: bool,
-) -> Result<bool, Error> {
+) -> Result<bool, StoreError> {
     let sql = if owner {
         "INSERT OR IGNORE INTO org_unit_owners (unit, person) VALUES (?, ?)"
     } else {
