@@ -7,3 +7,4 @@ pub mod config;
 pub mod error;
 pub mod org;
 pub mod pages;
+pub mod routes;

@@ -270,3 +270,11 @@ fn only_same_origin_paths_are_return_routes() {
         assert_eq!(safe_return_path(unsafe_target), "/", "{unsafe_target:?}");
     }
 }
+
+#[wasm_bindgen_test]
+fn a_sign_in_returns_to_this_page_or_from_the_landing_page_to_the_organisation() {
+    use frontend::routes::{UNITS, after_sign_in_from};
+    assert_eq!(after_sign_in_from("/"), UNITS);
+    assert_eq!(after_sign_in_from("/me?tab=roles"), "/me?tab=roles");
+    assert_eq!(after_sign_in_from("/units/7#owners"), "/units/7#owners");
+}

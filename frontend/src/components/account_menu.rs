@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
-    auth::{ApiClient, Session, SessionStatus, redirect_state},
+    auth::{ApiClient, Session, SessionStatus},
     org::{client::ME_PATH, rules},
+    routes,
 };
 
 /// The role badge, once the server has said what the account may do (nothing while it loads or
@@ -49,7 +50,7 @@ pub fn MainNav() -> impl IntoView {
         signed_in.then(|| {
             view! {
                 <nav class="main-nav" aria-label="Sections">
-                    <A href="/units" attr:class="main-nav__link" attr:data-testid="nav-units">
+                    <A href=routes::UNITS attr:class="main-nav__link" attr:data-testid="nav-units">
                         "Organisation"
                     </A>
                 </nav>
@@ -69,12 +70,7 @@ pub fn AccountMenu() -> impl IntoView {
     let sign_in = {
         let session = session.clone();
         move |_| {
-            // From the landing page, signing in leads to the account page.
-            let return_to = match redirect_state::current_route() {
-                landing if landing == "/" => "/units".to_owned(),
-                other => other,
-            };
-            if let Err(err) = session.sign_in(&return_to) {
+            if let Err(err) = session.sign_in(&routes::after_sign_in()) {
                 failure.set(Some(err.to_string()));
             }
         }
@@ -91,7 +87,7 @@ pub fn AccountMenu() -> impl IntoView {
                 SessionStatus::SignedIn(user) => {
                     view! {
                         <span class="account__who">
-                            <A href="/me" attr:class="account__name" attr:data-testid="account-name">
+                            <A href=routes::ME attr:class="account__name" attr:data-testid="account-name">
                                 {user.display_name()}
                             </A>
                             <RoleBadge />

@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 
 use crate::{
-    auth::{Session, SessionStatus, redirect_state},
+    auth::{Session, SessionStatus},
     components::loading::Loading,
+    routes,
 };
 
 /// Renders `children` only for a signed-in user. An anonymous visitor is redirected to the IdP
@@ -18,11 +19,10 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
 
     let redirect_status = status.clone();
     Effect::new(move |_| {
-        if redirect_status.get() == SessionStatus::Anonymous {
-            let here = redirect_state::current_route();
-            if let Err(err) = session.sign_in(&here) {
-                failure.set(Some(err.to_string()));
-            }
+        if redirect_status.get() == SessionStatus::Anonymous
+            && let Err(err) = session.sign_in(&routes::after_sign_in())
+        {
+            failure.set(Some(err.to_string()));
         }
     });
 

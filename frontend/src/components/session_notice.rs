@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::auth::{Session, SessionStatus, redirect_state};
+use crate::{
+    auth::{Session, SessionStatus},
+    routes,
+};
 
 /// The notices' "Sign in again" button: a sign-in that returns to this page, and why it could not
 /// start (shown after the button) if it failed.
@@ -10,7 +13,7 @@ use crate::auth::{Session, SessionStatus, redirect_state};
 pub fn SignInAgainButton(session: Session) -> impl IntoView {
     let failure = RwSignal::new(None::<String>);
     let sign_in_again = move |_| {
-        if let Err(err) = session.sign_in(&redirect_state::current_route()) {
+        if let Err(err) = session.sign_in(&routes::after_sign_in()) {
             failure.set(Some(err.to_string()));
         }
     };

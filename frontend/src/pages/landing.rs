@@ -8,10 +8,8 @@ use crate::{
     auth::{Session, SessionStatus},
     components::error_panel::ErrorPanel,
     config::KeycloakJson,
+    routes,
 };
-
-/// Where signing in from the landing page leads.
-pub const START_ROUTE: &str = "/units";
 
 /// The start page anyone can see before signing in: what the app is, and signing in with the
 /// session's settings (the app mounts it once `/keycloak.json` has loaded).
@@ -55,7 +53,7 @@ fn SignInActions(session: Session) -> impl IntoView {
     let status = session.status();
     let failure = RwSignal::new(None::<String>);
     let log_in = move |_| {
-        if let Err(err) = session.sign_in(START_ROUTE) {
+        if let Err(err) = session.sign_in(&routes::after_sign_in()) {
             failure.set(Some(err.to_string()));
         }
     };
@@ -66,10 +64,10 @@ fn SignInActions(session: Session) -> impl IntoView {
                 SessionStatus::SignedIn(user) => view! {
                     <p>"You are signed in as " <strong>{user.display_name()}</strong> "."</p>
                     <div class="actions">
-                        <A href=START_ROUTE attr:class="button button--primary" attr:data-testid="go-to-units">
+                        <A href=routes::UNITS attr:class="button button--primary" attr:data-testid="go-to-units">
                             "Open the organisation"
                         </A>
-                        <A href="/me" attr:class="button" attr:data-testid="go-to-account">
+                        <A href=routes::ME attr:class="button" attr:data-testid="go-to-account">
                             "Your account"
                         </A>
                     </div>
@@ -107,7 +105,7 @@ fn SignInNotice(session: Session) -> impl IntoView {
                     message=err.to_string()
                     on_retry=move || {
                         notice.set(None);
-                        if let Err(err) = session.sign_in(START_ROUTE) {
+                        if let Err(err) = session.sign_in(&routes::after_sign_in()) {
                             notice.set(Some(err));
                         }
                     }

@@ -14,12 +14,8 @@ use crate::{
         client::Organisation,
         tree::{FilterResult, OrgTree},
     },
+    routes,
 };
-
-/// The unit page's route for `uuid`.
-pub fn unit_href(uuid: Uuid) -> String {
-    format!("/units/{uuid}")
-}
 
 /// The tree with what its rows need, shared by every row (cheap to clone).
 #[derive(Clone)]
@@ -242,7 +238,7 @@ fn TreeRow(uuid: Uuid, context: TreeContext) -> AnyView {
                     view! { <span class="tree__toggle tree__toggle--leaf" aria-hidden="true"></span> }.into_any()
                 }}
                 <div class="tree__body">
-                    <A href=unit_href(uuid) attr:class="tree__name" attr:data-testid="tree-unit">
+                    <A href=routes::unit(uuid) attr:class="tree__name" attr:data-testid="tree-unit">
                         {name}
                     </A>
                     {badge.map(|text| view! { <span class="own-badge" data-testid="own-badge">{text}</span> })}

@@ -17,7 +17,7 @@ use crate::{
         client,
         rules::{Action, validate_unit_name},
     },
-    pages::units::unit_href,
+    routes,
 };
 
 /// Value of the "top level" choice in the move form.
@@ -210,7 +210,9 @@ pub fn DeleteConfirm(page: Page, opener: NodeRef<html::Button>) -> impl IntoView
                         if let Some(notices) = page.notices {
                             notices.show(format!("Deleted “{name}”."));
                         }
-                        let to = unit.parent.map_or_else(|| "/units".to_owned(), unit_href);
+                        let to = unit
+                            .parent
+                            .map_or_else(|| routes::UNITS.to_owned(), routes::unit);
                         navigate(&to, NavigateOptions::default());
                     }
                     Err(err) => state.fail(FormError::from_api(err, Action::Delete, "uuid")),

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     org::rules::{self, Action},
-    pages::units::unit_href,
+    routes,
 };
 
 /// A control's verdict as the page shows it.
@@ -101,7 +101,7 @@ pub fn ChildrenSection(loaded: Loaded, page: Page) -> impl IntoView {
                         {children
                             .into_iter()
                             .filter_map(|child| loaded.tree.get(child).cloned())
-                            .map(|child| view! { <li><A href=unit_href(child.uuid)>{child.name}</A></li> })
+                            .map(|child| view! { <li><A href=routes::unit(child.uuid)>{child.name}</A></li> })
                             .collect_view()}
                     </ul>
                 }

@@ -19,7 +19,7 @@ use crate::{
     auth::ApiClient,
     components::{error_panel::ErrorPanel, loading::Loading, notices::Notices},
     org::rules,
-    pages::units::unit_href,
+    routes,
 };
 
 /// The protected unit page.
@@ -57,7 +57,7 @@ pub fn UnitPage() -> impl IntoView {
                 <section class="card">
                     <h1>"No such unit"</h1>
                     <p>"This address does not name an organisation unit."</p>
-                    <A href="/units" attr:class="button button--primary">"Go to the organisation"</A>
+                    <A href=routes::UNITS attr:class="button button--primary">"Go to the organisation"</A>
                 </section>
             }
             .into_any();
@@ -121,7 +121,7 @@ fn Breadcrumb(loaded: Loaded) -> impl IntoView {
         <nav aria-label="Breadcrumb" class="breadcrumb" data-testid="breadcrumb">
             <ol>
                 <li>
-                    <A href="/units">"Organisation"</A>
+                    <A href=routes::UNITS>"Organisation"</A>
                 </li>
                 {ancestors
                     .into_iter()
@@ -132,7 +132,7 @@ fn Breadcrumb(loaded: Loaded) -> impl IntoView {
                             .map_or_else(|| ancestor.to_string(), |unit| unit.name.clone());
                         view! {
                             <li>
-                                <A href=unit_href(ancestor)>{name}</A>
+                                <A href=routes::unit(ancestor)>{name}</A>
                             </li>
                         }
                     })
