@@ -1,4 +1,6 @@
-//! Test helpers: RSA keys made at test time, token minting, and a JWKS server whose behaviour tests control.
+//! The test kit of the server's tests and the end-to-end tests: RSA keys made at test time, token
+//! minting, a JWKS endpoint whose behaviour tests control (its own keys, or a real IdP's relayed),
+//! the settings that trust it, and the app in-process.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,6 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
@@ -130,11 +133,14 @@ pub enum Mode {
 struct JwksState {
     mode: Mutex<Mode>,
     keys: Mutex<Vec<Value>>,
+    /// A real IdP's JWKS to serve in `Mode::Ok` instead of `keys`.
+    relay: Option<(url::Url, reqwest::Client)>,
     delay: Mutex<Duration>,
     fetches: AtomicU64,
 }
 
-/// A JWKS endpoint at `http://{addr}/realms/mo/protocol/openid-connect/certs` that counts requests.
+/// A JWKS endpoint that counts requests: at `http://{addr}/realms/mo/protocol/openid-connect/certs`
+/// (every other path answers the same, so it can stand in for any realm's).
 pub struct JwksServer {
     pub addr: SocketAddr,
     state: Arc<JwksState>,
@@ -159,7 +165,10 @@ async fn answer(state: &JwksState) -> Response {
     }
     let mode = *state.mode.lock().unwrap();
     match mode {
-        Mode::Ok => axum::Json(json!({ "keys": *state.keys.lock().unwrap() })).into_response(),
+        Mode::Ok => match &state.relay {
+            Some((url, http)) => relay(http, url).await,
+            None => axum::Json(json!({ "keys": *state.keys.lock().unwrap() })).into_response(),
+        },
         Mode::Status500 => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
         Mode::Garbage => "<html>not json</html>".into_response(),
         Mode::NoKeys => {
@@ -172,16 +181,41 @@ async fn answer(state: &JwksState) -> Response {
     }
 }
 
+/// The real IdP's answer, or 502 when it cannot be fetched.
+async fn relay(http: &reqwest::Client, url: &url::Url) -> Response {
+    let fetched = async { http.get(url.clone()).send().await?.bytes().await };
+    match fetched.await {
+        Ok(body) => ([(CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
 impl JwksServer {
+    /// Serves `keys`.
     pub async fn start(keys: &[&TestKey]) -> Self {
+        Self::serve(keys, None).await
+    }
+
+    /// Relays the JWKS at `url` (a real Keycloak's `certs` endpoint) until told otherwise.
+    pub async fn relaying(url: url::Url) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        Self::serve(&[], Some((url, http))).await
+    }
+
+    async fn serve(keys: &[&TestKey], relay: Option<(url::Url, reqwest::Client)>) -> Self {
         let state = Arc::new(JwksState {
             mode: Mutex::new(Mode::Ok),
             keys: Mutex::new(keys.iter().map(|k| k.jwk.clone()).collect()),
+            relay,
             delay: Mutex::new(Duration::ZERO),
             fetches: AtomicU64::new(0),
         });
         let router = Router::new()
             .route(REALM_PATH, get(certs))
+            .fallback(get(certs))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -14,19 +14,19 @@ use tokio::task::JoinHandle;
 use crate::idp::{Idp, IdpOptions};
 use crate::{TestResult, repo_root};
 
-/// Settings that trust `idp`: its port, realm and browser-facing base URL, an in-memory database seeded
-/// with the demo organisation and the realm file's users, the release build in dist/, and at most
-/// one unknown-kid JWKS refetch a minute.
+/// Settings that trust `idp`: the server kit's settings for its address (in-memory database, at
+/// most one unknown-kid JWKS refetch a minute), with its realm and browser-facing base URL, the
+/// demo organisation seeded with the realm file's users, the release build in dist/, and the
+/// default JWKS fetch timeout (Keycloak shares the machine with the browser tests).
 pub fn settings_for(idp: &Idp) -> Settings {
-    let mut settings = Settings::from_defaults();
-    settings.keycloak_host = "127.0.0.1".into();
-    settings.keycloak_port = idp.port();
+    let mut settings =
+        server::test_support::settings_for(SocketAddr::from(([127, 0, 0, 1], idp.port())));
+    let defaults = Settings::from_defaults();
     settings.keycloak_auth_server_url = idp.base_url();
     settings.keycloak_realm = idp.realm_name().to_owned();
-    settings.database_url = "sqlite::memory:".into();
     settings.seed_realm_file = repo_root().join("realm/mo-realm.json");
     settings.static_dir = repo_root().join("dist");
-    settings.jwks_refetch_interval_seconds = 60;
+    settings.jwks_fetch_timeout_seconds = defaults.jwks_fetch_timeout_seconds;
     settings
 }
 

@@ -2,7 +2,6 @@
 //! Chromium.
 
 pub mod app;
-pub mod broken_jwks;
 pub mod browser;
 pub mod checks;
 pub mod forged_flow;

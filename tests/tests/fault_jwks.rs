@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use e2e::TestResult;
 use e2e::app::{AppServer, settings_for};
-use e2e::broken_jwks::{BrokenJwks, JwksBehaviour};
 use e2e::checks::{expect_401, expect_me, with_segment};
 use e2e::idp::Idp;
 use reqwest::StatusCode;
 use serde_json::json;
 use server::Settings;
+use server::test_support::{JwksServer, Mode};
 
 /// `jwks_fetch_timeout_seconds` in these tests.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(1);
@@ -21,9 +21,9 @@ const MARGIN: Duration = Duration::from_millis(1500);
 /// The server trusts `idp`'s issuer but fetches keys from `jwks`; refetches allowed every second,
 /// keys older than 2 s refreshed in the background, and no verified-token cache, so every request
 /// runs the full key lookup and signature check.
-fn settings(idp: &Idp, jwks: &BrokenJwks) -> Settings {
+fn settings(idp: &Idp, jwks: &JwksServer) -> Settings {
     let mut settings = settings_for(idp);
-    settings.keycloak_port = jwks.port();
+    settings.keycloak_port = jwks.addr.port();
     settings.jwks_fetch_timeout_seconds = FETCH_TIMEOUT.as_secs();
     settings.jwks_refetch_interval_seconds = 1;
     settings.jwks_max_age_seconds = 2;
@@ -46,7 +46,7 @@ async fn timed_me(server: &AppServer, token: &str, case: &str) -> TestResult<req
 async fn garbage_500_or_a_hanging_jwks_keeps_the_old_keys_and_requests_stay_bounded() -> TestResult
 {
     let idp = Idp::start().await?;
-    let jwks = BrokenJwks::start(idp.oidc_endpoint("certs")).await?;
+    let jwks = JwksServer::relaying(idp.oidc_endpoint("certs").parse()?).await;
     let server = AppServer::start(settings(&idp, &jwks)).await?;
     let bruce = idp.password_token("bruce").await?.access_token;
     expect_me(
@@ -55,13 +55,9 @@ async fn garbage_500_or_a_hanging_jwks_keeps_the_old_keys_and_requests_stay_boun
     )
     .await?;
 
-    for behaviour in [
-        JwksBehaviour::Garbage,
-        JwksBehaviour::Status500,
-        JwksBehaviour::Hang,
-    ] {
-        jwks.set(behaviour);
-        let before = jwks.requests();
+    for behaviour in [Mode::Garbage, Mode::Status500, Mode::Hang] {
+        jwks.set_mode(behaviour);
+        let before = jwks.fetches();
         // Three seconds of use: the set passes max_age (2 s), so background refreshes hit the
         // broken endpoint while requests go on with the old keys.
         let started = Instant::now();
@@ -81,7 +77,7 @@ async fn garbage_500_or_a_hanging_jwks_keeps_the_old_keys_and_requests_stay_boun
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         assert!(
-            jwks.requests() > before,
+            jwks.fetches() > before,
             "{behaviour:?}: the server did try the broken endpoint"
         );
         let ready = server.get("/health/ready", None).await?;
@@ -89,7 +85,7 @@ async fn garbage_500_or_a_hanging_jwks_keeps_the_old_keys_and_requests_stay_boun
     }
 
     // Healthy again: a rotation is picked up at once (unknown kid → refetch → the new key).
-    jwks.set(JwksBehaviour::Relay);
+    jwks.set_mode(Mode::Ok);
     idp.rotate_keys().await?;
     let rotated = idp.password_token("eline").await?.access_token;
     let me = expect_me(timed_me(&server, &rotated, "rotated").await?, "rotated").await?;
@@ -105,8 +101,8 @@ async fn garbage_500_or_a_hanging_jwks_keeps_the_old_keys_and_requests_stay_boun
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jwks_that_hangs_from_the_start_gives_a_bounded_503_then_recovers() -> TestResult {
     let idp = Idp::start().await?;
-    let jwks = BrokenJwks::start(idp.oidc_endpoint("certs")).await?;
-    jwks.set(JwksBehaviour::Hang);
+    let jwks = JwksServer::relaying(idp.oidc_endpoint("certs").parse()?).await;
+    jwks.set_mode(Mode::Hang);
     let server = AppServer::start(settings(&idp, &jwks)).await?;
     let bruce = idp.password_token("bruce").await?.access_token;
 
@@ -121,7 +117,7 @@ async fn a_jwks_that_hangs_from_the_start_gives_a_bounded_503_then_recovers() ->
     );
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 
-    jwks.set(JwksBehaviour::Relay);
+    jwks.set_mode(Mode::Ok);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     expect_me(timed_me(&server, &bruce, "recovered").await?, "recovered").await?;
     assert_eq!(
