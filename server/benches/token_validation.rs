@@ -16,8 +16,8 @@ fn token_validation(c: &mut Criterion) {
     let settings = server.settings();
     let jwks = runtime.block_on(async {
         JwksCache::new(
-            settings.jwks_url().unwrap(),
-            settings.signing_algorithms().unwrap(),
+            settings.resolve().unwrap().jwks_url,
+            settings.resolve().unwrap().signing_algorithms,
             RefreshPolicy::from_settings(&settings),
         )
         .unwrap()
@@ -25,8 +25,8 @@ fn token_validation(c: &mut Criterion) {
     let token = mint(&keys()[0], &claims(&server.issuer()));
     let mut uncached_settings = settings.clone();
     uncached_settings.verified_token_cache_entries = 0;
-    let cold = Validator::new(&uncached_settings).unwrap();
-    let warm = Validator::new(&settings).unwrap();
+    let cold = Validator::new(&uncached_settings, &uncached_settings.resolve().unwrap());
+    let warm = Validator::new(&settings, &settings.resolve().unwrap());
     // Keys loaded and the token remembered before anything is timed.
     runtime.block_on(cold.validate(&jwks, &token)).unwrap();
     runtime.block_on(warm.validate(&jwks, &token)).unwrap();

@@ -19,7 +19,7 @@ use std::future::Future;
 
 pub use app::app;
 pub use error::Error;
-pub use settings::{Settings, SettingsError};
+pub use settings::{Resolved, Settings, SettingsError};
 pub use state::AppState;
 use tokio::net::TcpListener;
 

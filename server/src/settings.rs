@@ -144,6 +144,34 @@ impl Settings {
 
     /// Checks every value; the error names the first bad setting.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.resolve().map(drop)
+    }
+
+    /// What the settings mean, worked out once from values checked first: the issuer, the JWKS
+    /// URL, the algorithm allow-list, the IdP's browser origin and `keycloak.json`. The error
+    /// names the first bad setting.
+    pub fn resolve(&self) -> Result<Resolved, SettingsError> {
+        self.check_values()?;
+        let signing_algorithms = self.signing_algorithms()?;
+        let auth_server_url = self.auth_server_url()?;
+        Ok(Resolved {
+            issuer: format!("{auth_server_url}realms/{}", self.keycloak_realm),
+            jwks_url: self.jwks_url(&auth_server_url)?,
+            signing_algorithms,
+            idp_browser_origin: auth_server_url.origin().ascii_serialization(),
+            keycloak_json: api::KeycloakJson {
+                realm: self.keycloak_realm.clone(),
+                auth_server_url: auth_server_url.to_string(),
+                ssl_required: self.keycloak_ssl_required.clone(),
+                resource: self.keycloak_mo_client.clone(),
+                public_client: true,
+                confidential_port: 0,
+            },
+        })
+    }
+
+    /// The checks of single values (the URLs and the algorithm list are checked by `resolve`).
+    fn check_values(&self) -> Result<(), SettingsError> {
         if !matches!(self.keycloak_schema.as_str(), "http" | "https") {
             return Err(invalid("keycloak_schema", "must be \"http\" or \"https\""));
         }
@@ -178,9 +206,6 @@ impl Settings {
                 "must be letters, digits, '.', '_' or '-'",
             ));
         }
-        self.signing_algorithms()?;
-        self.auth_server_url()?;
-        self.jwks_url()?;
         if !matches!(
             self.keycloak_ssl_required.as_str(),
             "all" | "external" | "none"
@@ -249,7 +274,7 @@ impl Settings {
     }
 
     /// The allow-list of token algorithms from `keycloak_signing_alg` (comma-separated, RSA only).
-    pub fn signing_algorithms(&self) -> Result<Vec<Algorithm>, SettingsError> {
+    fn signing_algorithms(&self) -> Result<Vec<Algorithm>, SettingsError> {
         let mut algs = Vec::new();
         for name in self.keycloak_signing_alg.split(',').map(str::trim) {
             let alg = rsa_algorithm(name).ok_or_else(|| {
@@ -268,7 +293,7 @@ impl Settings {
     }
 
     /// `keycloak_auth_server_url`, checked and ending in exactly one `/`.
-    pub fn auth_server_url(&self) -> Result<Url, SettingsError> {
+    fn auth_server_url(&self) -> Result<Url, SettingsError> {
         let setting = "keycloak_auth_server_url";
         let mut url = Url::parse(&self.keycloak_auth_server_url)
             .map_err(|e| invalid(setting, format!("not a URL: {e}")))?;
@@ -283,18 +308,9 @@ impl Settings {
         Ok(url)
     }
 
-    /// The `iss` every accepted token carries: `{keycloak_auth_server_url}realms/{keycloak_realm}`.
-    pub fn issuer(&self) -> Result<String, SettingsError> {
-        Ok(format!(
-            "{}realms/{}",
-            self.auth_server_url()?,
-            self.keycloak_realm
-        ))
-    }
-
     /// Where the backend fetches the JWKS: the backend's view of the IdP (schema, host, port) and
-    /// the path of the browser-facing `keycloak_auth_server_url`.
-    pub fn jwks_url(&self) -> Result<Url, SettingsError> {
+    /// the path of the browser-facing `auth_server_url`.
+    fn jwks_url(&self, auth_server_url: &Url) -> Result<Url, SettingsError> {
         let host = if self.keycloak_host.contains(':') && !self.keycloak_host.starts_with('[') {
             format!("[{}]", self.keycloak_host)
         } else {
@@ -305,28 +321,27 @@ impl Settings {
             self.keycloak_schema,
             host,
             self.keycloak_port,
-            self.auth_server_url()?.path(),
+            auth_server_url.path(),
             self.keycloak_realm
         );
         Url::parse(&raw).map_err(|e| invalid("keycloak_host", format!("gives a bad URL: {e}")))
     }
+}
 
-    /// The IdP's origin as the browser sees it (for the CSP's connect-src), e.g. `http://127.0.0.1:8081`.
-    pub fn idp_browser_origin(&self) -> Result<String, SettingsError> {
-        Ok(self.auth_server_url()?.origin().ascii_serialization())
-    }
-
+/// What the settings mean ([`Settings::resolve`]): worked out once, from checked values, so
+/// nothing built from it has an error left to handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The `iss` every accepted token carries: `{keycloak_auth_server_url}realms/{keycloak_realm}`.
+    pub issuer: String,
+    /// Where the backend fetches the realm's keys.
+    pub jwks_url: Url,
+    /// The token algorithms allowed, each once.
+    pub signing_algorithms: Vec<Algorithm>,
+    /// The IdP's origin as the browser sees it (for the CSP), e.g. `http://127.0.0.1:8081`.
+    pub idp_browser_origin: String,
     /// The document served at `/keycloak.json`.
-    pub fn keycloak_json(&self) -> Result<api::KeycloakJson, SettingsError> {
-        Ok(api::KeycloakJson {
-            realm: self.keycloak_realm.clone(),
-            auth_server_url: self.auth_server_url()?.to_string(),
-            ssl_required: self.keycloak_ssl_required.clone(),
-            resource: self.keycloak_mo_client.clone(),
-            public_client: true,
-            confidential_port: 0,
-        })
-    }
+    pub keycloak_json: api::KeycloakJson,
 }
 
 /// Safe in URL paths and in a quoted `WWW-Authenticate` parameter.

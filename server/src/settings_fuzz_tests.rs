@@ -16,13 +16,11 @@ fn usable(settings: &Settings) -> Result<(), TestCaseError> {
     settings
         .validate()
         .map_err(|e| TestCaseError::fail(format!("loaded but invalid: {e}")))?;
-    let derived = settings
-        .jwks_url()
-        .and(settings.issuer())
-        .and(settings.keycloak_json())
-        .and(settings.idp_browser_origin())
-        .and(Validator::new(settings));
-    prop_assert!(derived.is_ok(), "{:?}", derived.err());
+    let resolved = settings.resolve();
+    prop_assert!(resolved.is_ok(), "{:?}", resolved.err());
+    let resolved = resolved.unwrap();
+    let _ = Validator::new(settings, &resolved);
+    let _ = crate::csp::policy(&resolved.idp_browser_origin);
     let _ = crate::auth::RefreshPolicy::from_settings(settings);
     Ok(())
 }
@@ -99,7 +97,8 @@ fn read_keycloak_json(bytes: &[u8]) {
 
 #[test]
 fn fuzz_keycloak_json() {
-    let served = serde_json::to_vec(&Settings::from_defaults().keycloak_json().unwrap()).unwrap();
+    let served =
+        serde_json::to_vec(&Settings::from_defaults().resolve().unwrap().keycloak_json).unwrap();
     let mut seeds = corpus("keycloak-json");
     seeds.push(served);
     fuzz(

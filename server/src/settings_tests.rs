@@ -33,13 +33,22 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(s.static_dir, PathBuf::from("dist"));
     assert_eq!(s.database_url, "sqlite:mo.sqlite");
     assert_eq!(s.seed_realm_file, PathBuf::from("realm/mo-realm.json"));
-    assert_eq!(s.issuer().unwrap(), "http://127.0.0.1:8081/realms/mo");
     assert_eq!(
-        s.jwks_url().unwrap().as_str(),
+        s.resolve().unwrap().issuer,
+        "http://127.0.0.1:8081/realms/mo"
+    );
+    assert_eq!(
+        s.resolve().unwrap().jwks_url.as_str(),
         "http://127.0.0.1:8081/realms/mo/protocol/openid-connect/certs"
     );
-    assert_eq!(s.idp_browser_origin().unwrap(), "http://127.0.0.1:8081");
-    assert_eq!(s.signing_algorithms().unwrap(), vec![Algorithm::RS256]);
+    assert_eq!(
+        s.resolve().unwrap().idp_browser_origin,
+        "http://127.0.0.1:8081"
+    );
+    assert_eq!(
+        s.resolve().unwrap().signing_algorithms,
+        vec![Algorithm::RS256]
+    );
     assert_eq!(s.verified_token_cache_entries, 10_000);
 }
 
@@ -85,16 +94,19 @@ fn internal_host_and_legacy_auth_path() {
     s.keycloak_allow_plain_http = true;
     s.validate().unwrap();
     assert_eq!(
-        s.issuer().unwrap(),
+        s.resolve().unwrap().issuer,
         "https://login.example.org/auth/realms/mo"
     );
     assert_eq!(
-        s.jwks_url().unwrap().as_str(),
+        s.resolve().unwrap().jwks_url.as_str(),
         "http://keycloak:8080/auth/realms/mo/protocol/openid-connect/certs"
     );
-    assert_eq!(s.idp_browser_origin().unwrap(), "https://login.example.org");
     assert_eq!(
-        s.keycloak_json().unwrap().auth_server_url,
+        s.resolve().unwrap().idp_browser_origin,
+        "https://login.example.org"
+    );
+    assert_eq!(
+        s.resolve().unwrap().keycloak_json.auth_server_url,
         "https://login.example.org/auth/"
     );
 }
@@ -236,7 +248,7 @@ fn algorithm_list() {
     let mut s = Settings::from_defaults();
     s.keycloak_signing_alg = "RS256, PS256,RS256".into();
     assert_eq!(
-        s.signing_algorithms().unwrap(),
+        s.resolve().unwrap().signing_algorithms,
         vec![Algorithm::RS256, Algorithm::PS256]
     );
     s.keycloak_signing_alg = "RS256,ES256".into();

@@ -34,14 +34,14 @@ impl AppState {
     /// Validates the settings and builds the state (no network or database access yet).
     /// Needs a Tokio runtime.
     pub fn new(settings: Settings) -> Result<Self, Error> {
-        settings.validate()?;
+        let resolved = settings.resolve()?;
         let jwks = JwksCache::new(
-            settings.jwks_url()?,
-            settings.signing_algorithms()?,
+            resolved.jwks_url.clone(),
+            resolved.signing_algorithms.clone(),
             RefreshPolicy::from_settings(&settings),
         )
         .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
-        let validator = Validator::new(&settings)?;
+        let validator = Validator::new(&settings, &resolved);
         Ok(Self {
             inner: Arc::new(Inner {
                 realm: Arc::from(settings.keycloak_realm.as_str()),
@@ -49,8 +49,8 @@ impl AppState {
                 validator,
                 jwks,
                 db: store::connect_lazy(&settings.database_url)?,
-                keycloak_json: settings.keycloak_json()?,
-                csp: csp::policy(&settings.idp_browser_origin()?)?,
+                csp: csp::policy(&resolved.idp_browser_origin)?,
+                keycloak_json: resolved.keycloak_json,
                 settings,
             }),
         })

@@ -23,7 +23,7 @@ fn validator() -> Validator {
     let mut s = Settings::from_defaults();
     s.keycloak_auth_server_url = "http://idp.test/".into();
     s.keycloak_signing_alg = "RS256,PS256".into();
-    Validator::new(&s).unwrap()
+    Validator::new(&s, &s.resolve().unwrap())
 }
 
 fn key_set() -> KeySet {
@@ -198,12 +198,16 @@ fn fuzz_whole_validation_with_jwks_and_cache() {
         let server = JwksServer::start(&[&keys()[0], &keys()[1]]).await;
         let settings = server.settings();
         let jwks = JwksCache::new(
-            settings.jwks_url().unwrap(),
-            settings.signing_algorithms().unwrap(),
+            settings.resolve().unwrap().jwks_url,
+            settings.resolve().unwrap().signing_algorithms,
             RefreshPolicy::from_settings(&settings),
         )
         .unwrap();
-        (server, jwks, Validator::new(&settings).unwrap())
+        (
+            server,
+            jwks,
+            Validator::new(&settings, &settings.resolve().unwrap()),
+        )
     });
     let good = good_tokens_of(&server.issuer());
     for token in &good {

@@ -15,7 +15,7 @@ use super::TokenError;
 use super::jwks::{JwksCache, KeyError, VerifyKey};
 use super::principal::{Claims, Principal, numeric_date};
 use super::verified_tokens::{VerifiedToken, VerifiedTokens};
-use crate::settings::{Settings, SettingsError, rsa_algorithm};
+use crate::settings::{Resolved, Settings, rsa_algorithm};
 
 /// Why a request's token did not produce a principal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,11 +64,12 @@ struct RawHeader {
 }
 
 impl Validator {
-    pub fn new(settings: &Settings) -> Result<Self, SettingsError> {
-        Ok(Self {
-            issuer: settings.issuer()?,
+    /// The validator the settings describe (`resolved` = `settings.resolve()`).
+    pub fn new(settings: &Settings, resolved: &Resolved) -> Self {
+        Self {
+            issuer: resolved.issuer.clone(),
             client: settings.keycloak_mo_client.clone(),
-            algorithms: settings.signing_algorithms()?,
+            algorithms: resolved.signing_algorithms.clone(),
             leeway_seconds: settings.clock_leeway_seconds,
             max_token_bytes: settings.max_token_bytes,
             verified: Arc::new(VerifiedTokens::new(
@@ -76,7 +77,7 @@ impl Validator {
                 settings.clock_leeway_seconds,
             )),
             verify_slots: Arc::new(Semaphore::new(settings.max_concurrent_token_verifications)),
-        })
+        }
     }
 
     /// The cache of tokens verified before (for metrics and tests).

@@ -13,7 +13,7 @@ fn validator() -> Validator {
     let mut s = Settings::from_defaults();
     s.keycloak_auth_server_url = "http://idp.test/".into();
     s.clock_leeway_seconds = 30;
-    Validator::new(&s).unwrap()
+    Validator::new(&s, &s.resolve().unwrap())
 }
 
 fn key_set(keys: &[&TestKey]) -> KeySet {
@@ -94,7 +94,7 @@ fn algorithm_allow_list() {
     let mut s = Settings::from_defaults();
     s.keycloak_auth_server_url = "http://idp.test/".into();
     s.keycloak_signing_alg = "RS256,PS256".into();
-    let v = Validator::new(&s).unwrap();
+    let v = Validator::new(&s, &s.resolve().unwrap());
     let mut header = Header::new(Algorithm::PS256);
     header.kid = Some("k1".into());
     let ps = mint_with(&header, &keys()[0], &claims(ISSUER));
@@ -314,12 +314,15 @@ fn bad_uuid_claim_is_refused() {
 fn validator_and_cache(server: &JwksServer) -> (Validator, Arc<JwksCache>) {
     let settings = server.settings();
     let jwks = JwksCache::new(
-        settings.jwks_url().unwrap(),
+        settings.resolve().unwrap().jwks_url,
         vec![Algorithm::RS256],
         RefreshPolicy::from_settings(&crate::Settings::from_defaults()),
     )
     .unwrap();
-    (Validator::new(&settings).unwrap(), jwks)
+    (
+        Validator::new(&settings, &settings.resolve().unwrap()),
+        jwks,
+    )
 }
 
 #[tokio::test]

@@ -15,13 +15,13 @@ use crate::settings::Settings;
 use crate::test_support::{JwksServer, TestKey, claims, keys, mint, now};
 
 fn validator(settings: &Settings) -> Validator {
-    Validator::new(settings).unwrap()
+    Validator::new(settings, &settings.resolve().unwrap())
 }
 
 fn jwks(server: &JwksServer) -> Arc<JwksCache> {
     let s = server.settings();
     JwksCache::new(
-        s.jwks_url().unwrap(),
+        s.resolve().unwrap().jwks_url,
         vec![Algorithm::RS256],
         crate::auth::RefreshPolicy::from_settings(&s),
     )
