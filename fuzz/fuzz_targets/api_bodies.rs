@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
 fn check_name(input: &str) {
     if let Ok(name) = server::routes::input::unit_name(input) {
         assert_eq!(name, name.trim());
-        assert!(!name.is_empty() && name.chars().count() <= api::MAX_UNIT_NAME_CHARS);
-        assert!(!name.chars().any(api::is_forbidden_in_unit_name));
+        assert!(!name.is_empty() && name.chars().count() <= model::MAX_UNIT_NAME_CHARS);
+        assert!(!name.chars().any(model::is_forbidden_in_unit_name));
     }
 }

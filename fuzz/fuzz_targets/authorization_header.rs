@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let (mut parts, ()) = Request::new(()).into_parts();
     parts.headers.insert(AUTHORIZATION, value);
-    if let Ok(token) = server::auth::extractor::bearer_token(&parts) {
+    if let Ok(token) = server::auth::bearer_token(&parts) {
         assert!(!token.is_empty() && token.len() < data.len(), "{token:?}");
     }
 });

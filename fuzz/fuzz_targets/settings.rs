@@ -22,10 +22,8 @@ fuzz_target!(|data: &[u8]| {
     };
     match Settings::load_from(None, env) {
         Ok(settings) => {
-            settings.jwks_url().expect("jwks_url of valid settings");
-            settings.issuer().expect("issuer of valid settings");
-            settings.keycloak_json().expect("keycloak.json of valid settings");
-            Validator::new(&settings).expect("a validator for valid settings");
+            let resolved = settings.resolve().expect("what valid settings mean");
+            let _ = Validator::new(&settings, &resolved);
         }
         Err(SettingsError::Invalid { setting, .. }) => assert!(!setting.is_empty()),
         Err(SettingsError::Load(_)) => {}

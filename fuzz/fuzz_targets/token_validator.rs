@@ -27,7 +27,7 @@ fn fixture() -> &'static Fixture {
         settings.keycloak_auth_server_url = "http://idp.test/".into();
         let jwks = serde_json::json!({ "keys": [keys()[0].jwk.clone()] });
         Fixture {
-            validator: Validator::new(&settings).expect("default settings"),
+            validator: Validator::new(&settings, &settings.resolve().expect("default settings")),
             keys: KeySet::from_jwks(jwks.to_string().as_bytes(), &[Algorithm::RS256], 2048)
                 .expect("a JWKS of one key"),
             good: mint(&keys()[0], &claims(ISSUER)),

@@ -135,6 +135,13 @@ fn me(
     roles: Vec<String>,
     azp: Option<String>,
 ) -> api::Me {
+    // What the account may do, worked out as our handler does it, so every peer answers alike.
+    let caller = server::rbac::Caller {
+        rbac_enabled: true,
+        admin: roles.iter().any(|r| r == server::rbac::ADMIN_ROLE),
+        owner: roles.iter().any(|r| r == server::rbac::OWNER_ROLE),
+        uuid,
+    };
     api::Me {
         username,
         name,
@@ -144,7 +151,7 @@ fn me(
         client_roles: Vec::new(),
         azp,
         service_account: false,
-        rbac_enabled: true,
+        access: server::verdicts::account(&caller),
     }
 }
 
@@ -160,7 +167,8 @@ async fn unprotected_me() -> axum::Json<api::Me> {
 }
 
 async fn our_me(State(state): State<AppState>, principal: Principal) -> axum::Json<api::Me> {
-    axum::Json(principal.to_me(state.settings().keycloak_rbac_enabled))
+    let caller = server::rbac::Caller::new(&principal, state.settings().keycloak_rbac_enabled);
+    axum::Json(principal.to_me(server::verdicts::account(&caller)))
 }
 
 #[derive(Debug, Clone, Deserialize)]
