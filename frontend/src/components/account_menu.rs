@@ -1,7 +1,7 @@
 //! The header's account area: the app's sections, who is signed in with the role badge the server
 //! gives them (`GET /api/v1/me`) and a Log out button, or a Log in button.
 
-use api::Me;
+use api::{AccountRole, Me};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -11,32 +11,33 @@ use crate::{
     routes,
 };
 
-/// The role badge, once the server has said what the account may do (nothing while it loads or
-/// when it cannot be asked: the pages report their own errors).
+/// The account's role as the server gives it (`GET /api/v1/me`), asked once per sign-in: a token
+/// refresh (which sets the status again) does not ask again. `None` while signed out or loading,
+/// and when it cannot be asked (the pages report their own errors).
+fn role_of_account(status: ArcRwSignal<SessionStatus>) -> LocalResource<Option<AccountRole>> {
+    let signed_in = Memo::new(move |_| matches!(status.get(), SessionStatus::SignedIn(_)));
+    let api = use_context::<ApiClient>();
+    LocalResource::new(move || {
+        let api = api.clone().filter(|_| signed_in.get());
+        async move {
+            let me = api?.get::<Me>(ME_PATH).await.ok()?;
+            Some(me.access.role)
+        }
+    })
+}
+
+/// The role badge, once the server has said what the account may do.
 #[component]
-fn RoleBadge() -> impl IntoView {
-    let Some(api) = use_context::<ApiClient>() else {
-        return ().into_any();
-    };
-    let me = LocalResource::new(move || {
-        let api = api.clone();
-        async move { api.get::<Me>(ME_PATH).await.ok() }
-    });
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                me.await.map(|me| {
-                    let role = me.access.role;
-                    view! {
-                        <span class=rules::role_class(role) data-testid="header-role" title=rules::role_explanation(role)>
-                            {rules::role_label(role)}
-                        </span>
-                    }
-                })
-            })}
-        </Transition>
+fn RoleBadge(role: LocalResource<Option<AccountRole>>) -> impl IntoView {
+    move || {
+        role.get().flatten().map(|role| {
+            view! {
+                <span class=rules::role_class(role) data-testid="header-role" title=rules::role_explanation(role)>
+                    {rules::role_label(role)}
+                </span>
+            }
+        })
     }
-    .into_any()
 }
 
 /// The app's sections, beside the brand; only for a signed-in user.
@@ -66,6 +67,7 @@ pub fn AccountMenu() -> impl IntoView {
         return ().into_any();
     };
     let status = session.status();
+    let role = role_of_account(status.clone());
     let failure = RwSignal::new(None::<String>);
     let sign_in = {
         let session = session.clone();
@@ -90,7 +92,7 @@ pub fn AccountMenu() -> impl IntoView {
                             <A href=routes::ME attr:class="account__name" attr:data-testid="account-name">
                                 {user.display_name()}
                             </A>
-                            <RoleBadge />
+                            <RoleBadge role />
                         </span>
                         <button
                             type="button"

@@ -8,6 +8,15 @@ use crate::{
     routes,
 };
 
+/// What the guard shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Page,
+    Ended,
+    Leaving,
+    Redirecting,
+}
+
 /// Renders `children` only for a signed-in user. An anonymous visitor is redirected to the IdP
 /// with this route (path and query) as the place to return to; after an ended session the
 /// notice above offers that instead, so nobody is sent away without asking.
@@ -26,8 +35,17 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
         }
     });
 
-    move || match (status.get(), failure.get()) {
-        (SessionStatus::SignedIn(_), _) => children().into_any(),
+    // What the guard shows depends on the kind of status only: a token refresh sets `SignedIn`
+    // again (with the new token's user), and the page must not be built anew for it (its forms
+    // would lose what was typed, and it would load everything again).
+    let shown = Memo::new(move |_| match status.get() {
+        SessionStatus::SignedIn(_) => Shown::Page,
+        SessionStatus::Ended => Shown::Ended,
+        SessionStatus::Leaving => Shown::Leaving,
+        SessionStatus::Anonymous | SessionStatus::Starting => Shown::Redirecting,
+    });
+    move || match (shown.get(), failure.get()) {
+        (Shown::Page, _) => children().into_any(),
         (_, Some(message)) => view! {
             <section class="panel panel--error" role="alert">
                 <h2 class="panel__title">"Sign-in could not start"</h2>
@@ -35,7 +53,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
             </section>
         }
         .into_any(),
-        (SessionStatus::Ended, None) => view! {
+        (Shown::Ended, None) => view! {
             <section class="card">
                 <h1>"Signed out"</h1>
                 <p>"This page needs you to be signed in. Use " <strong>"Sign in again"</strong>
@@ -43,8 +61,8 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
             </section>
         }
         .into_any(),
-        (SessionStatus::Leaving, None) => view! { <Loading label="Signing out…" /> }.into_any(),
-        (SessionStatus::Anonymous | SessionStatus::Starting, None) => {
+        (Shown::Leaving, None) => view! { <Loading label="Signing out…" /> }.into_any(),
+        (Shown::Redirecting, None) => {
             view! { <Loading label="Redirecting to sign-in…" /> }.into_any()
         }
     }
