@@ -44,8 +44,9 @@ pub enum Error {
     Settings(#[from] SettingsError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
-    /// Another connection holds SQLite's write lock beyond the busy timeout, or no pooled
-    /// connection was free in time: nothing was written (the transaction rolled back); try again.
+    /// Another write held the database's write lock beyond the lock timeout, no pooled connection
+    /// was free in time, or the database could not be reached: nothing was written (the
+    /// transaction rolled back, or never began); try again.
     #[error("the database is busy; nothing was written, try again")]
     Busy { retry_after: Duration },
     /// The request's headers are larger than the server reads (see `app::max_header_bytes`).

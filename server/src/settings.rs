@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
+use std::time::Duration;
 
 use config::{Config, File, FileFormat, Source};
 use jsonwebtoken::Algorithm;
@@ -29,6 +29,9 @@ pub struct Settings {
     pub keycloak_allow_plain_http: bool,
     pub listen: SocketAddr,
     pub database_url: String,
+    pub database_max_connections: u32,
+    pub database_acquire_timeout_seconds: u64,
+    pub database_lock_timeout_seconds: u64,
     pub seed_realm_file: PathBuf,
     pub static_dir: PathBuf,
     pub jwks_refetch_interval_seconds: u64,
@@ -238,11 +241,17 @@ impl Settings {
                 "must be letters, digits, '.', '_' or '-'",
             ));
         }
-        if !self.database_url.starts_with("sqlite:") {
-            return Err(invalid("database_url", "must be an sqlite: URL"));
+        crate::store::Backend::of(&self.database_url)
+            .map_err(|message| invalid("database_url", message))?;
+        if !(1..=1000).contains(&self.database_max_connections) {
+            return Err(invalid("database_max_connections", "must be 1-1000"));
         }
-        sqlx::sqlite::SqliteConnectOptions::from_str(&self.database_url)
-            .map_err(|e| invalid("database_url", e.to_string()))?;
+        if !(1..=300).contains(&self.database_acquire_timeout_seconds) {
+            return Err(invalid("database_acquire_timeout_seconds", "must be 1-300"));
+        }
+        if !(1..=300).contains(&self.database_lock_timeout_seconds) {
+            return Err(invalid("database_lock_timeout_seconds", "must be 1-300"));
+        }
         if self.static_dir.as_os_str().is_empty() {
             return Err(invalid("static_dir", "must not be empty"));
         }
@@ -271,6 +280,15 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The database pool's limits from the `database_*` settings.
+    pub fn pool_limits(&self) -> crate::store::PoolLimits {
+        crate::store::PoolLimits {
+            max_connections: self.database_max_connections,
+            acquire_timeout: Duration::from_secs(self.database_acquire_timeout_seconds),
+            lock_timeout: Duration::from_secs(self.database_lock_timeout_seconds),
+        }
     }
 
     /// The allow-list of token algorithms from `keycloak_signing_alg` (comma-separated, RSA only).

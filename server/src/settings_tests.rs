@@ -32,6 +32,10 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(s.listen, "127.0.0.1:5000".parse().unwrap());
     assert_eq!(s.static_dir, PathBuf::from("dist"));
     assert_eq!(s.database_url, "sqlite:mo.sqlite");
+    let pool = s.pool_limits();
+    assert_eq!(pool.max_connections, 8);
+    assert_eq!(pool.acquire_timeout, std::time::Duration::from_secs(3));
+    assert_eq!(pool.lock_timeout, std::time::Duration::from_secs(5));
     assert_eq!(s.seed_realm_file, PathBuf::from("realm/mo-realm.json"));
     assert_eq!(
         s.resolve().unwrap().issuer,
@@ -50,6 +54,18 @@ fn defaults_are_the_documented_ones() {
         vec![Algorithm::RS256]
     );
     assert_eq!(s.verified_token_cache_entries, 10_000);
+}
+
+#[test]
+fn a_postgres_url_from_the_environment_is_accepted() {
+    let s = Settings::load_from(None, |name| {
+        (name == "DATABASE_URL").then(|| "postgres://mo:pw@db.internal:5432/mo".to_owned())
+    })
+    .unwrap();
+    assert_eq!(
+        crate::store::Backend::of(&s.database_url),
+        Ok(crate::store::Backend::Postgres)
+    );
 }
 
 #[test]
@@ -176,7 +192,23 @@ fn bad_values_name_the_setting() {
         ("KEYCLOAK_MO_CLIENT", "", "keycloak_mo_client"),
         ("KEYCLOAK_RBAC_ENABLED", "maybe", "keycloak_rbac_enabled"),
         ("LISTEN", "localhost", "listen"),
-        ("DATABASE_URL", "postgres://x", "database_url"),
+        ("DATABASE_URL", "mysql://x/mo", "database_url"),
+        (
+            "DATABASE_URL",
+            "postgres://x/mo?sslmode=sometimes",
+            "database_url",
+        ),
+        ("DATABASE_MAX_CONNECTIONS", "0", "database_max_connections"),
+        (
+            "DATABASE_ACQUIRE_TIMEOUT_SECONDS",
+            "0",
+            "database_acquire_timeout_seconds",
+        ),
+        (
+            "DATABASE_LOCK_TIMEOUT_SECONDS",
+            "301",
+            "database_lock_timeout_seconds",
+        ),
         (
             "JWKS_REFETCH_INTERVAL_SECONDS",
             "0",

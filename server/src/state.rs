@@ -4,14 +4,13 @@
 use std::sync::Arc;
 
 use axum::http::HeaderValue;
-use sqlx::SqlitePool;
 
 use crate::auth::{JwksCache, RefreshPolicy, Validator};
 use crate::csp;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
-use crate::store;
+use crate::store::Store;
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -25,7 +24,7 @@ struct Inner {
     validator: Validator,
     jwks: Arc<JwksCache>,
     metrics: Arc<Metrics>,
-    db: SqlitePool,
+    db: Store,
     keycloak_json: api::KeycloakJson,
     csp: HeaderValue,
 }
@@ -48,7 +47,7 @@ impl AppState {
                 metrics: Arc::new(Metrics::new(jwks.clone(), validator.clone())),
                 validator,
                 jwks,
-                db: store::connect_lazy(&settings.database_url)?,
+                db: Store::connect_lazy(&settings.database_url, settings.pool_limits())?,
                 csp: csp::policy(&resolved.idp_browser_origin)?,
                 keycloak_json: resolved.keycloak_json,
                 settings,
@@ -76,14 +75,14 @@ impl AppState {
         &self.inner.metrics
     }
 
-    pub fn db(&self) -> &SqlitePool {
+    pub fn db(&self) -> &Store {
         &self.inner.db
     }
 
-    /// Migrates the database and seeds an empty one ([`store::prepare`]); the server does this
+    /// Migrates the database and seeds an empty one ([`Store::prepare`]); the server does this
     /// before it serves. Without it the API's tables are missing (health checks still work).
     pub async fn prepare_database(&self) -> Result<(), Error> {
-        Ok(store::prepare(self.db(), self.settings()).await?)
+        Ok(self.db().prepare(&self.settings().seed_realm_file).await?)
     }
 
     pub fn keycloak_json(&self) -> &api::KeycloakJson {

@@ -13,6 +13,6 @@ pub async fn list(
     State(state): State<AppState>,
     _principal: Principal,
 ) -> Result<Json<Vec<api::Employee>>, Error> {
-    let mut conn = state.db().acquire().await?;
+    let mut conn = state.db().pool().acquire().await?;
     Ok(Json(employees::list(&mut conn).await?))
 }

@@ -9,7 +9,6 @@ use axum::response::IntoResponse;
 
 use crate::auth::jwks::KeyError;
 use crate::state::AppState;
-use crate::store;
 
 pub async fn live() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "live" }))
@@ -38,8 +37,7 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             api::Check { ok: false, detail }
         }
     };
-    let database = match tokio::time::timeout(Duration::from_secs(5), store::ping(state.db())).await
-    {
+    let database = match tokio::time::timeout(Duration::from_secs(5), state.db().ping()).await {
         Ok(Ok(())) => api::Check {
             ok: true,
             detail: "SELECT 1 answered".into(),

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::caller;
@@ -16,7 +15,7 @@ use crate::error::Error;
 use crate::rbac::{Access, Caller, Destination, Operation};
 use crate::state::AppState;
 use crate::store::units::{self, Snapshot, UnitRow};
-use crate::store::{self, employees};
+use crate::store::{Conn, Tx, employees};
 use crate::verdicts::{self, Conflict};
 
 const NO_SUCH_UNIT: &str = "no such organisation unit";
@@ -28,7 +27,7 @@ struct View {
 }
 
 impl View {
-    async fn load(conn: &mut SqliteConnection, caller: &Caller) -> Result<Self, Error> {
+    async fn load(conn: &mut Conn, caller: &Caller) -> Result<Self, Error> {
         let snapshot = units::load(conn).await?;
         let access = Access::new(caller.clone(), &snapshot.tree);
         Ok(Self { snapshot, access })
@@ -81,9 +80,9 @@ impl View {
     }
 }
 
-/// Reads in one (deferred) transaction, so units and owners come from the same moment.
+/// Reads in one read transaction, so units and owners come from the same moment.
 async fn read_view(state: &AppState, caller: &Caller) -> Result<View, Error> {
-    let mut tx = state.db().begin().await?;
+    let mut tx = state.db().begin_read().await?;
     let view = View::load(&mut tx, caller).await?;
     tx.commit().await?;
     Ok(view)
@@ -139,7 +138,7 @@ pub async fn create(
     let name = unit_name(&body.name)?;
     let caller = caller(&state, &principal);
     caller.may_write()?;
-    let mut tx = store::begin_write(state.db()).await?;
+    let mut tx = state.db().begin_write().await?;
     let view = View::load(&mut tx, &caller).await?;
     view.require_parent(body.parent)?;
     view.judge(&Operation::Create {
@@ -171,7 +170,7 @@ pub async fn update(
     }
     let caller = caller(&state, &principal);
     caller.may_write()?;
-    let mut tx = store::begin_write(state.db()).await?;
+    let mut tx = state.db().begin_write().await?;
     let view = View::load(&mut tx, &caller).await?;
     let current = view.unit(uuid)?;
     let new_parent = patch.parent.filter(|parent| *parent != current.parent);
@@ -209,7 +208,7 @@ pub async fn delete(
 ) -> Result<StatusCode, Error> {
     let caller = caller(&state, &principal);
     caller.may_write()?;
-    let mut tx = store::begin_write(state.db()).await?;
+    let mut tx = state.db().begin_write().await?;
     let view = View::load(&mut tx, &caller).await?;
     view.unit(uuid)?;
     view.judge(&Operation::Delete { unit: uuid })?;
@@ -219,14 +218,10 @@ pub async fn delete(
 }
 
 /// The common part of the owner writes: the unit exists and the caller may manage its owners.
-async fn owners_write(
-    state: &AppState,
-    principal: &Principal,
-    unit: Uuid,
-) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, Error> {
+async fn owners_write(state: &AppState, principal: &Principal, unit: Uuid) -> Result<Tx, Error> {
     let caller = caller(state, principal);
     caller.may_write()?;
-    let mut tx = store::begin_write(state.db()).await?;
+    let mut tx = state.db().begin_write().await?;
     let view = View::load(&mut tx, &caller).await?;
     view.unit(unit)?;
     view.judge(&Operation::ManageOwners { unit })?;

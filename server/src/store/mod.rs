@@ -1,25 +1,34 @@
-//! The SQLite store: the pool (file or in-memory), migrations, the first-start seed, write
-//! transactions, and the store's own error ([`StoreError`]; `error.rs` maps it to HTTP).
+//! The store: a SQLite or PostgreSQL database behind one pool ([`Store`]), its migrations, the
+//! first-start seed, read and write transactions, and the store's own error ([`StoreError`];
+//! `error.rs` maps it to HTTP).
 
+pub mod connect;
 pub mod employees;
 pub mod seed;
 pub mod units;
 
-use std::str::FromStr;
-use std::time::Duration;
-
+use sqlx::error::DatabaseError;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::postgres::PgDatabaseError;
+use sqlx::sqlite::SqliteError;
+use sqlx::{Any, AnyPool, Transaction};
 use uuid::Uuid;
 
-use crate::settings::Settings;
+pub use connect::{Backend, PoolLimits, is_in_memory, redacted};
+
+use std::path::Path;
+
+/// A connection of the store's pool, whichever the backend (what the SQL functions take).
+pub type Conn = sqlx::AnyConnection;
+/// A transaction of the store ([`Store::begin_read`], [`Store::begin_write`]).
+pub type Tx = Transaction<'static, Any>;
 
 /// Why the store could not do what was asked; nothing was written (transactions roll back).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another connection holds SQLite's write lock beyond the busy timeout, or no pooled
-    /// connection was free in time: transient, worth retrying.
+    /// Transient, worth retrying: another transaction held a lock beyond the lock timeout, no
+    /// pooled connection was free in time, or the database cannot be reached (restarting, a lost
+    /// connection).
     #[error("the database is busy")]
     Busy,
     #[error("database: {0}")]
@@ -37,14 +46,31 @@ pub enum StoreError {
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
 
-/// Whether `error` says the database was locked or the pool had no connection in time.
+/// PostgreSQL's SQLSTATEs that mean "try again": serialization failure, deadlock, lock timeout,
+/// statement cancelled, too many connections, and the server shutting down or starting up.
+const POSTGRES_TRANSIENT: [&str; 8] = [
+    "40001", "40P01", "55P03", "57014", "53300", "57P01", "57P02", "57P03",
+];
+
+/// Whether `error` is transient ([`StoreError::Busy`]): a lock held too long, no connection in
+/// time, or the database unreachable.
 pub fn is_busy(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::PoolTimedOut => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|code| code.parse::<i64>().ok())
-            .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            if let Some(sqlite) = db.try_downcast_ref::<SqliteError>() {
+                sqlite
+                    .code()
+                    .and_then(|code| code.parse::<i64>().ok())
+                    .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+            } else if let Some(postgres) = db.try_downcast_ref::<PgDatabaseError>() {
+                let code = postgres.code();
+                // Class 08: connection exceptions.
+                code.starts_with("08") || POSTGRES_TRANSIENT.contains(&code)
+            } else {
+                false
+            }
+        }
         _ => false,
     }
 }
@@ -52,7 +78,7 @@ pub fn is_busy(error: &sqlx::Error) -> bool {
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         if is_busy(&error) {
-            tracing::warn!(%error, "database busy");
+            tracing::warn!(%error, "database busy or unreachable");
             StoreError::Busy
         } else {
             StoreError::Database(error)
@@ -60,66 +86,77 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// The schema, embedded from server/migrations at build time.
+/// The schema, embedded from server/migrations at build time; the same SQL for both backends.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// How long a statement waits for another connection's write lock before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a request waits for a free pooled connection.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
-/// Connections to a database file (WAL: many readers, one writer at a time).
-const FILE_CONNECTIONS: u32 = 4;
-
-/// `sqlite::memory:` or `mode=memory`: a database that lives only inside this process.
-pub fn is_in_memory(database_url: &str) -> bool {
-    database_url.contains(":memory:") || database_url.contains("mode=memory")
+/// The database: a pool and which backend it talks to. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// `database_url` without its password, for messages.
+    redacted_url: String,
 }
 
-/// A pool that connects on first use, so start-up never waits for (or fails on) the database.
-/// Files are created when missing and use WAL. An in-memory database exists only while a
-/// connection to it is open, so it gets exactly one connection that never expires.
-pub fn connect_lazy(database_url: &str) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(database_url)?
-        .create_if_missing(true)
-        .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
-    Ok(if is_in_memory(database_url) {
-        pool.max_connections(1)
-            .idle_timeout(None::<Duration>)
-            .max_lifetime(None::<Duration>)
-            .connect_lazy_with(options)
-    } else {
-        pool.max_connections(FILE_CONNECTIONS).connect_lazy_with(
-            options
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal),
-        )
-    })
-}
+impl Store {
+    /// A store for `database_url` that connects on first use ([`connect::connect_lazy`]).
+    pub fn connect_lazy(database_url: &str, limits: PoolLimits) -> Result<Self, StoreError> {
+        let backend = Backend::of(database_url).map_err(StoreError::Prepare)?;
+        let pool = connect::connect_lazy(database_url, backend, limits)?;
+        Ok(Self {
+            pool,
+            backend,
+            redacted_url: redacted(database_url),
+        })
+    }
 
-/// `SELECT 1`: does the database answer?
-pub async fn ping(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
-}
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
 
-/// Applies the migrations and seeds an empty database (see [`seed`]). The server runs this before
-/// it serves; tests that build the app themselves call it too.
-pub async fn prepare(pool: &SqlitePool, settings: &Settings) -> Result<(), StoreError> {
-    MIGRATOR.run(pool).await.map_err(|e| {
-        StoreError::Prepare(format!(
-            "cannot migrate the database (setting `database_url` = {:?}): {e}",
-            settings.database_url
-        ))
-    })?;
-    seed::seed_if_empty(pool, &settings.seed_realm_file).await?;
-    Ok(())
-}
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
 
-/// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`): the RBAC check
-/// and the write see the same rows, and concurrent writers queue instead of failing at commit.
-pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// `SELECT 1`: does the database answer?
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// Applies the migrations and seeds an empty database with the demo and the people of
+    /// `seed_realm_file` (see [`seed`]); the server runs this
+    /// before it serves, and tests that build the app themselves call it too. Instances starting
+    /// at once against one PostgreSQL migrate once (the migrator holds an advisory lock) and seed
+    /// once (the seed is a write transaction that looks for rows first).
+    pub async fn prepare(&self, seed_realm_file: &Path) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| {
+            StoreError::Prepare(format!(
+                "cannot migrate the database (setting `database_url` = {:?}): {e}",
+                self.redacted_url
+            ))
+        })?;
+        seed::seed_if_empty(self, seed_realm_file).await?;
+        Ok(())
+    }
+
+    /// A read transaction: every statement in it sees the same moment.
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        Ok(self.pool.begin_with(self.backend.begin_read()).await?)
+    }
+
+    /// A write transaction that holds the database's one write lock from its start: the RBAC
+    /// check and the write see the same rows, and concurrent writers (of any instance) queue for
+    /// up to the lock timeout instead of failing at commit.
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query(connect::WRITE_LOCK).execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
 }
 
 /// A UUID column's text; anything else means the database was changed behind the server's back.
@@ -129,48 +166,73 @@ fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The pool limits of these tests (the server's come from its settings).
+    pub(crate) const LIMITS: PoolLimits = PoolLimits {
+        max_connections: 4,
+        acquire_timeout: std::time::Duration::from_secs(1),
+        lock_timeout: std::time::Duration::from_secs(5),
+    };
+
+    /// A store on a fresh in-memory SQLite database (not migrated).
+    pub(crate) fn in_memory() -> Store {
+        Store::connect_lazy("sqlite::memory:", LIMITS).unwrap()
+    }
 
     #[tokio::test]
     async fn in_memory_database_answers_and_keeps_its_tables() {
-        let pool = connect_lazy("sqlite::memory:").unwrap();
-        ping(&pool).await.unwrap();
-        MIGRATOR.run(&pool).await.unwrap();
-        let mut tx = begin_write(&pool).await.unwrap();
+        let store = in_memory();
+        store.ping().await.unwrap();
+        MIGRATOR.run(store.pool()).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
         sqlx::query("INSERT INTO employees (uuid, name, username) VALUES ('x', 'X', 'x')")
             .execute(&mut *tx)
             .await
             .unwrap();
         tx.commit().await.unwrap();
         let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM employees")
-            .fetch_one(&pool)
+            .fetch_one(store.pool())
             .await
             .unwrap();
         assert_eq!(count, 1, "the same database on every use of the pool");
-        // Two in-memory pools are two databases.
-        let other = connect_lazy("sqlite::memory:").unwrap();
+        // Two in-memory stores are two databases.
+        let other = in_memory();
         assert!(
             sqlx::query("SELECT count(*) FROM employees")
-                .fetch_one(&other)
+                .fetch_one(other.pool())
                 .await
                 .is_err()
         );
     }
 
     #[tokio::test]
-    async fn file_database_is_created_when_missing_and_uses_wal() {
+    async fn file_database_is_created_when_missing_and_uses_wal_and_foreign_keys() {
         let path = std::env::temp_dir().join(format!("server-db-{}.sqlite", std::process::id()));
         let _ = std::fs::remove_file(&path);
-        let pool = connect_lazy(&format!("sqlite:{}", path.display())).unwrap();
-        ping(&pool).await.unwrap();
+        let store = Store::connect_lazy(&format!("sqlite:{}", path.display()), LIMITS).unwrap();
+        assert_eq!(store.backend(), Backend::Sqlite);
+        store.ping().await.unwrap();
         assert!(path.exists());
+        let mut conn = store.pool().acquire().await.unwrap();
         let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-            .fetch_one(&pool)
+            .fetch_one(&mut *conn)
             .await
             .unwrap();
         assert_eq!(mode, "wal");
-        pool.close().await;
+        let (keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(keys, 1);
+        let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(busy, LIMITS.lock_timeout.as_millis() as i64);
+        drop(conn);
+        store.pool().close().await;
         for suffix in ["", "-shm", "-wal"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
@@ -179,6 +241,9 @@ mod tests {
     #[test]
     fn busy_and_locked_are_told_from_other_errors() {
         assert!(is_busy(&sqlx::Error::PoolTimedOut));
+        assert!(is_busy(&sqlx::Error::Io(
+            std::io::ErrorKind::ConnectionReset.into()
+        )));
         assert!(!is_busy(&sqlx::Error::RowNotFound));
         assert!(matches!(
             StoreError::from(sqlx::Error::PoolTimedOut),
@@ -188,17 +253,31 @@ mod tests {
 
     #[tokio::test]
     async fn unopenable_database_is_an_error_not_a_panic() {
-        let pool = connect_lazy("sqlite:/nonexistent-dir/x/y.sqlite").unwrap();
-        assert!(ping(&pool).await.is_err());
-        let settings = Settings::from_defaults();
-        let error = prepare(&pool, &settings).await.unwrap_err();
+        let store = Store::connect_lazy("sqlite:/nonexistent-dir/x/y.sqlite", LIMITS).unwrap();
+        assert!(store.ping().await.is_err());
+        let error = store.prepare(Path::new("")).await.unwrap_err();
         assert!(error.to_string().contains("database_url"), "{error}");
     }
 
-    #[test]
-    fn in_memory_urls() {
-        assert!(is_in_memory("sqlite::memory:"));
-        assert!(is_in_memory("sqlite:file:x?mode=memory&cache=shared"));
-        assert!(!is_in_memory("sqlite:mo.sqlite"));
+    #[tokio::test]
+    async fn an_unreachable_postgres_is_busy_within_the_acquire_timeout_and_hides_the_password() {
+        // A loopback port nothing listens on (bound, then closed).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("postgres://mo:s3cret@127.0.0.1:{port}/mo");
+        let store = Store::connect_lazy(&url, LIMITS).unwrap();
+        assert_eq!(store.backend(), Backend::Postgres);
+        let started = std::time::Instant::now();
+        let error = StoreError::from(store.ping().await.unwrap_err());
+        assert!(matches!(error, StoreError::Busy), "{error:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let error = store.prepare(Path::new("")).await.unwrap_err().to_string();
+        assert!(
+            !error.contains("s3cret") && error.contains("***"),
+            "{error}"
+        );
     }
 }

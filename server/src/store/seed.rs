@@ -4,10 +4,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
-use sqlx::SqlitePool;
 use uuid::Uuid;
 
-use super::{StoreError, begin_write, employees, units};
+use super::{Store, StoreError, employees, units};
 
 /// Units by name with their sub-units and owners (usernames), embedded at build time.
 const DEMO_ORGANISATION: &str = include_str!("../../demo-organisation.json");
@@ -103,11 +102,11 @@ pub fn realm_employees(realm_file: &Path) -> Result<Vec<api::Employee>, StoreErr
 
 /// Seeds the demo organisation and the realm's employees into a database without units and
 /// employees, in one transaction; returns whether it seeded. A non-empty database is never touched.
-pub async fn seed_if_empty(pool: &SqlitePool, realm_file: &Path) -> Result<bool, StoreError> {
+pub async fn seed_if_empty(store: &Store, realm_file: &Path) -> Result<bool, StoreError> {
     let demo: Demo = serde_json::from_str(DEMO_ORGANISATION)
         .map_err(|e| StoreError::Prepare(format!("demo-organisation.json is invalid: {e}")))?;
     let people = realm_employees(realm_file)?;
-    let mut tx = begin_write(pool).await?;
+    let mut tx = store.begin_write().await?;
     let (rows,): (i64,) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM org_units) + (SELECT count(*) FROM employees)",
     )
@@ -154,20 +153,21 @@ pub async fn seed_if_empty(pool: &SqlitePool, realm_file: &Path) -> Result<bool,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{MIGRATOR, connect_lazy};
+    use crate::store::MIGRATOR;
+    use crate::store::tests::in_memory;
 
     fn realm_file() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../realm/mo-realm.json")
     }
 
-    async fn migrated() -> SqlitePool {
-        let pool = connect_lazy("sqlite::memory:").unwrap();
-        MIGRATOR.run(&pool).await.unwrap();
-        pool
+    async fn migrated() -> Store {
+        let store = in_memory();
+        MIGRATOR.run(store.pool()).await.unwrap();
+        store
     }
 
-    async fn snapshot(pool: &SqlitePool) -> units::Snapshot {
-        units::load(&mut pool.acquire().await.unwrap())
+    async fn snapshot(pool: &Store) -> units::Snapshot {
+        units::load(&mut pool.pool().acquire().await.unwrap())
             .await
             .unwrap()
     }
@@ -191,7 +191,7 @@ mod tests {
         let roots: Vec<_> = snap.units.iter().filter(|u| u.parent.is_none()).collect();
         assert_eq!(roots.len(), 1);
 
-        let people = employees::list(&mut pool.acquire().await.unwrap())
+        let people = employees::list(&mut pool.pool().acquire().await.unwrap())
             .await
             .unwrap();
         let usernames: Vec<&str> = people.iter().map(|p| p.username.as_str()).collect();
@@ -232,7 +232,7 @@ mod tests {
                     .iter()
                     .all(|u| snap.tree.owners(u.uuid).is_empty())
             );
-            let people = employees::list(&mut pool.acquire().await.unwrap())
+            let people = employees::list(&mut pool.pool().acquire().await.unwrap())
                 .await
                 .unwrap();
             assert!(people.is_empty());
@@ -247,7 +247,7 @@ mod tests {
             name: "Someone".into(),
             username: "someone".into(),
         };
-        employees::insert(&mut pool.acquire().await.unwrap(), &person)
+        employees::insert(&mut pool.pool().acquire().await.unwrap(), &person)
             .await
             .unwrap();
         assert!(!seed_if_empty(&pool, &realm_file()).await.unwrap());

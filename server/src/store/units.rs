@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use model::UnitTree;
 
-use super::{StoreError, parse_uuid};
+use super::{Conn, StoreError, parse_uuid};
 
 /// One row of `org_units`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +32,7 @@ impl Snapshot {
 }
 
 /// Reads every unit and owner (two statements; run it inside a transaction for one moment).
-pub async fn load(conn: &mut SqliteConnection) -> Result<Snapshot, StoreError> {
+pub async fn load(conn: &mut Conn) -> Result<Snapshot, StoreError> {
     let rows: Vec<(String, String, Option<String>, i64)> =
         sqlx::query_as("SELECT uuid, name, parent, version FROM org_units ORDER BY name, uuid")
             .fetch_all(&mut *conn)
@@ -62,12 +61,12 @@ pub async fn load(conn: &mut SqliteConnection) -> Result<Snapshot, StoreError> {
 
 /// Inserts a new unit at version 1.
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     uuid: Uuid,
     name: &str,
     parent: Option<Uuid>,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO org_units (uuid, name, parent, version) VALUES (?, ?, ?, 1)")
+    sqlx::query("INSERT INTO org_units (uuid, name, parent, version) VALUES ($1, $2, $3, 1)")
         .bind(uuid.to_string())
         .bind(name)
         .bind(parent.map(|p| p.to_string()))
@@ -79,15 +78,15 @@ pub async fn insert(
 /// Sets name and parent and adds 1 to the version, only if the unit is still at `version`.
 /// Returns whether a row changed.
 pub async fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     uuid: Uuid,
     name: &str,
     parent: Option<Uuid>,
     version: i64,
 ) -> Result<bool, StoreError> {
     let result = sqlx::query(
-        "UPDATE org_units SET name = ?, parent = ?, version = version + 1 \
-         WHERE uuid = ? AND version = ?",
+        "UPDATE org_units SET name = $1, parent = $2, version = version + 1 \
+         WHERE uuid = $3 AND version = $4",
     )
     .bind(name)
     .bind(parent.map(|p| p.to_string()))
@@ -99,8 +98,8 @@ pub async fn update(
 }
 
 /// Adds 1 to the unit's version (its owners changed).
-pub async fn bump_version(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(), StoreError> {
-    sqlx::query("UPDATE org_units SET version = version + 1 WHERE uuid = ?")
+pub async fn bump_version(conn: &mut Conn, uuid: Uuid) -> Result<(), StoreError> {
+    sqlx::query("UPDATE org_units SET version = version + 1 WHERE uuid = $1")
         .bind(uuid.to_string())
         .execute(conn)
         .await?;
@@ -108,8 +107,8 @@ pub async fn bump_version(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(),
 }
 
 /// Deletes the unit and its owner rows (the schema refuses it while it has children).
-pub async fn delete(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM org_units WHERE uuid = ?")
+pub async fn delete(conn: &mut Conn, uuid: Uuid) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM org_units WHERE uuid = $1")
         .bind(uuid.to_string())
         .execute(conn)
         .await?;
@@ -119,15 +118,15 @@ pub async fn delete(conn: &mut SqliteConnection, uuid: Uuid) -> Result<(), Store
 /// Makes `person` an owner of `unit` (`owner`) or not; false when nothing changed (they already
 /// were one, or were not one).
 pub async fn set_owner(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     unit: Uuid,
     person: Uuid,
     owner: bool,
 ) -> Result<bool, StoreError> {
     let sql = if owner {
-        "INSERT OR IGNORE INTO org_unit_owners (unit, person) VALUES (?, ?)"
+        "INSERT INTO org_unit_owners (unit, person) VALUES ($1, $2) ON CONFLICT DO NOTHING"
     } else {
-        "DELETE FROM org_unit_owners WHERE unit = ? AND person = ?"
+        "DELETE FROM org_unit_owners WHERE unit = $1 AND person = $2"
     };
     let result = sqlx::query(sql)
         .bind(unit.to_string())
