@@ -23,3 +23,9 @@ free_port() { # a loopback port that was free a moment ago
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
+
+postgres_bindir() { # the newest installed PostgreSQL's programs (Debian keeps them off PATH)
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -x "$dir/postgres" ] && echo "$dir"
+}

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::database;
 use crate::idp::{Idp, IdpOptions};
 use crate::{TestResult, repo_root};
 
@@ -109,7 +110,8 @@ impl Drop for AppServer {
     }
 }
 
-/// A Keycloak realm that lists the app's origin for the `mo` client, plus the server with a SQLite file.
+/// A Keycloak realm that lists the app's origin for the `mo` client, plus the server with a SQLite
+/// file (or a PostgreSQL database when the run selects it: [`database::for_test`]).
 pub struct Stack {
     pub idp: Idp,
     pub server: AppServer,
@@ -144,7 +146,8 @@ impl Stack {
         ));
         let mut settings = settings_for(&idp);
         settings.listen = addr;
-        settings.database_url = format!("sqlite:{}", database.display());
+        settings.database_url =
+            database::for_test(format!("sqlite:{}", database.display())).await?;
         customise(&mut settings);
         let server = AppServer::start_on(listener, settings.clone())?;
         Ok(Self {

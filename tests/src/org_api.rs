@@ -6,16 +6,18 @@ use std::collections::HashMap;
 
 use crate::TestResult;
 use crate::app::{AppServer, settings_for};
+use crate::database;
 use crate::idp::Idp;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// The demo unit eline owns (a mid-level unit with sub-units).
 pub const ELINE_UNIT: &str = "Social og Sundhed";
 
-/// A Keycloak realm and a server that trusts it, seeded with the demo organisation and the realm's users.
+/// A Keycloak realm and a server that trusts it, seeded with the demo organisation and the realm's
+/// users, on the database the run selects ([`database::for_test`]).
 pub struct Org {
     pub idp: Idp,
     pub server: AppServer,
@@ -24,7 +26,9 @@ pub struct Org {
 impl Org {
     pub async fn start() -> TestResult<Self> {
         let idp = Idp::start().await?;
-        let server = AppServer::start(settings_for(&idp)).await?;
+        let mut settings = settings_for(&idp);
+        settings.database_url = database::for_test(settings.database_url).await?;
+        let server = AppServer::start(settings).await?;
         Ok(Self { idp, server })
     }
 
@@ -232,6 +236,45 @@ impl Client {
         )
         .await
     }
+}
+
+/// Two PATCHes of the unit "Kommunikation" at one version, sent at once by `first` and `second`
+/// (one client twice, or clients of two instances), `rounds` times: exactly one 200 and one 409
+/// each round, and the stored row is the winner's.
+pub async fn race(first: &Client, second: &Client, rounds: usize) -> TestResult {
+    let client = first;
+    for round in 0..rounds {
+        let unit = client.unit_named("Kommunikation").await?;
+        let a_name = json!({"name": format!("Kommunikation A{round}")});
+        let b_name = json!({"name": format!("Kommunikation B{round}")});
+        let (a, b) = tokio::join!(first.patch(&unit, a_name), second.patch(&unit, b_name));
+        let (a, b) = (a?, b?);
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "round {round}"
+        );
+        let winner = if a.status == StatusCode::OK {
+            a.body
+        } else {
+            b.body
+        };
+        let winner: api::OrgUnit = serde_json::from_value(winner)?;
+        let stored = client.unit(unit.uuid).await?;
+        assert_eq!(stored.name, winner.name, "the stored row is the winner's");
+        assert_eq!(
+            (stored.version, winner.version),
+            (unit.version + 1, unit.version + 1)
+        );
+        // Put the name back for the next round's lookup.
+        client
+            .patch(&stored, json!({"name": "Kommunikation"}))
+            .await?
+            .expect(StatusCode::OK, "reset")?;
+    }
+    Ok(())
 }
 
 pub fn named<'a>(units: &'a [api::OrgUnit], name: &str) -> TestResult<&'a api::OrgUnit> {

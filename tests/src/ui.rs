@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::TestResult;
 use crate::app::Stack;
 use crate::browser::{PAGE_TIMEOUT, describe_page, login, wait_for};
-use crate::idp::IdpOptions;
+use crate::idp::{Idp, IdpOptions};
 use crate::org_api;
 
 /// How often the waits below look again.
@@ -195,13 +195,23 @@ pub async fn header_role(client: &Client) -> TestResult<String> {
 /// Opens `route` (a protected page), signs `who` in with the realm password, and waits until the
 /// header names them.
 pub async fn sign_in(client: &Client, stack: &Stack, who: &str, route: &str) -> TestResult {
-    let user = stack
-        .idp
+    sign_in_at(client, &stack.idp, &stack.server.origin, who, route).await
+}
+
+/// As [`sign_in`], with the app at `origin` (e.g. nginx in front of several instances).
+pub async fn sign_in_at(
+    client: &Client,
+    idp: &Idp,
+    origin: &str,
+    who: &str,
+    route: &str,
+) -> TestResult {
+    let user = idp
         .realm()
         .user(who)
         .ok_or(format!("{who} in the realm file"))?;
     let password = user.password().ok_or(format!("{who} has a password"))?;
-    client.goto(&stack.url(route)).await?;
+    client.goto(&format!("{origin}{route}")).await?;
     login(client, who, password).await?;
     let first_name = user.full_name();
     let first_name = first_name.split(' ').next().unwrap_or(who);

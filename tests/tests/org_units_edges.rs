@@ -4,8 +4,9 @@
 
 use e2e::TestResult;
 use e2e::app::{AppServer, settings_for};
+use e2e::database;
 use e2e::idp::Idp;
-use e2e::org_api::{Client, ELINE_UNIT, Org, named, writes};
+use e2e::org_api::{Client, ELINE_UNIT, Org, named, race, writes};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -280,46 +281,11 @@ async fn a_rejected_write_changes_nothing() -> TestResult {
     Ok(())
 }
 
-/// Two PATCHes of one unit at one version, sent at once, `rounds` times.
-async fn race(client: &Client, rounds: usize) -> TestResult {
-    for round in 0..rounds {
-        let unit = client.unit_named("Kommunikation").await?;
-        let first = json!({"name": format!("Kommunikation A{round}")});
-        let second = json!({"name": format!("Kommunikation B{round}")});
-        let (a, b) = tokio::join!(client.patch(&unit, first), client.patch(&unit, second));
-        let (a, b) = (a?, b?);
-        let mut statuses = [a.status, b.status];
-        statuses.sort();
-        assert_eq!(
-            statuses,
-            [StatusCode::OK, StatusCode::CONFLICT],
-            "round {round}"
-        );
-        let winner = if a.status == StatusCode::OK {
-            a.body
-        } else {
-            b.body
-        };
-        let winner: api::OrgUnit = serde_json::from_value(winner)?;
-        let stored = client.unit(unit.uuid).await?;
-        assert_eq!(stored.name, winner.name, "the stored row is the winner's");
-        assert_eq!(
-            (stored.version, winner.version),
-            (unit.version + 1, unit.version + 1)
-        );
-        // Put the name back for the next round's lookup.
-        client
-            .patch(&stored, json!({"name": "Kommunikation"}))
-            .await?
-            .expect(StatusCode::OK, "reset")?;
-    }
-    Ok(())
-}
-
 #[tokio::test]
 async fn two_patches_of_one_version_give_one_200_and_one_409() -> TestResult {
     let idp = Idp::start().await?;
-    // The harness's in-memory database (one connection) and a WAL file with several connections.
+    // On SQLite: the harness's in-memory database (one connection) and a WAL file with several
+    // connections; on PostgreSQL a database of its own.
     let file = std::env::temp_dir().join(format!("mo-e2e-race-{}.sqlite", std::process::id()));
     let remove_file = || {
         for suffix in ["", "-shm", "-wal"] {
@@ -327,15 +293,20 @@ async fn two_patches_of_one_version_give_one_200_and_one_409() -> TestResult {
         }
     };
     remove_file();
-    for database_url in [
-        "sqlite::memory:".to_owned(),
-        format!("sqlite:{}", file.display()),
-    ] {
+    let databases = if database::postgres_selected()? {
+        vec![database::for_test(String::new()).await?]
+    } else {
+        vec![
+            "sqlite::memory:".to_owned(),
+            format!("sqlite:{}", file.display()),
+        ]
+    };
+    for database_url in databases {
         let mut settings = settings_for(&idp);
         settings.database_url = database_url.clone();
         let server = AppServer::start(settings).await?;
         let alvida = Client::login(&idp, &server.origin, "alvida").await?;
-        let result = race(&alvida, 8).await;
+        let result = race(&alvida, &alvida, 8).await;
         drop(server);
         remove_file();
         result.map_err(|e| format!("{database_url}: {e}"))?;
