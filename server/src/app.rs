@@ -39,6 +39,18 @@ pub fn max_header_bytes(settings: &Settings) -> usize {
     settings.max_token_bytes + HEADER_BYTES_BESIDES_TOKEN
 }
 
+/// Runs the rest of the request in a task of its own, so it finishes even when the client goes
+/// away: hyper drops a request's future when its connection closes, and a database transaction
+/// cancelled inside its `BEGIN` leaves sqlx's pooled connection in a transaction it does not know
+/// of (the next request on it would run inside that one, e.g. a write inside a read-only
+/// snapshot). Every route that opens a transaction goes through this; a panic is a 500.
+async fn run_to_completion(request: Request<axum::body::Body>, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => Error::Internal(format!("request task failed: {error}")).into_response(),
+    }
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
@@ -62,6 +74,7 @@ pub fn app(state: AppState) -> Router {
             put(org_units::add_owner).delete(org_units::remove_owner),
         )
         .route("/v1/employees", get(employees::list))
+        .route_layer(middleware::from_fn(run_to_completion))
         .method_not_allowed_fallback(api_method_not_allowed)
         .fallback(api_not_found)
         // Personal data must not stay in the browser's disk cache after logout.
@@ -78,7 +91,10 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/keycloak.json", get(keycloak_json::get))
         .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
+        .route(
+            "/health/ready",
+            get(health::ready).route_layer(middleware::from_fn(run_to_completion)),
+        )
         .route("/metrics", get(crate::routes::metrics::get))
         .nest("/api", api)
         .route("/", get(spa::index))

@@ -88,6 +88,7 @@ impl Answer {
 }
 
 /// The org-unit API with one bearer token.
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     origin: String,

@@ -141,6 +141,65 @@ async fn nginx_spreads_requests_and_a_killed_instance_is_skipped_then_back() -> 
     Ok(())
 }
 
+#[tokio::test]
+async fn clients_that_hang_up_mid_request_leave_no_transaction_open() -> TestResult {
+    let cluster = cluster(1).await?;
+    let origin = cluster.instances[0].origin();
+    let admin = Client::login(&cluster.idp, &origin, "alvida").await?;
+    let token = cluster.idp.password_token("alvida").await?.access_token;
+    // Requests abandoned 0-20 ms after they were sent, 32 at a time: the server is
+    // cut off at every stage of its read (BEGIN, the reads, COMMIT), as when a load test ends or
+    // a tab closes.
+    let request = format!(
+        "GET /api/v1/org-units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    let addr = format!("127.0.0.1:{}", cluster.instances[0].port);
+    for round in 0..40u64 {
+        let mut abandoned = tokio::task::JoinSet::new();
+        for i in 0..32u64 {
+            let (request, addr) = (request.clone(), addr.clone());
+            let after = Duration::from_micros((round * 32 + i) * 137 % 20_000);
+            abandoned.spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let mut socket = tokio::net::TcpStream::connect(addr).await?;
+                socket.write_all(request.as_bytes()).await?;
+                tokio::time::sleep(after).await;
+                drop(socket);
+                Ok::<(), std::io::Error>(())
+            });
+        }
+        for done in abandoned.join_all().await {
+            done?;
+        }
+        // A connection left inside an abandoned read would make the next write on it fail.
+        let mut writes = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let admin = admin.clone();
+            writes.spawn(async move {
+                admin
+                    .create(&format!("Round {round} write {i}"), None)
+                    .await
+            });
+        }
+        for answer in writes.join_all().await {
+            answer?.expect(
+                StatusCode::CREATED,
+                &format!("a write after hang-ups, round {round}"),
+            )?;
+        }
+    }
+    let mut db = PgConnection::connect(&cluster.settings.database_url).await?;
+    let (open,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .fetch_one(&mut db)
+    .await?;
+    assert_eq!(open, 0, "connections left idle in a transaction");
+    db.close().await?;
+    Ok(())
+}
+
 /// One writer's tally: answers by status, and the names sent in 200s and in 503s.
 #[derive(Default, Debug)]
 struct Tally {
