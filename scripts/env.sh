@@ -29,3 +29,10 @@ postgres_bindir() { # the newest installed PostgreSQL's programs (Debian keeps t
   dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
   [ -x "$dir/postgres" ] && echo "$dir"
 }
+
+ensure_wrk() { # wrk from Debian for the load benchmarks, installed when missing
+  command -v wrk >/dev/null 2>&1 && return 0
+  step "installing wrk from Debian"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+  else sudo apt-get update -qq && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; fi
+}
