@@ -36,3 +36,30 @@ ensure_wrk() { # wrk from Debian for the load benchmarks, installed when missing
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
   else sudo apt-get update -qq && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; fi
 }
+
+# For scripts that run several servers at once (dev, cluster): each `start`ed child leads its own
+# session, its pid kept in the caller's `pids` array; `stop_children` ends them all.
+start() { # start NAME CMD... : runs CMD in its own session, output prefixed with NAME
+  setsid bash -c 'exec "$@" 2>&1 | sed -u "s/^/['"$1"'] /"' _ "${@:2}" &
+  pids+=($!)
+}
+
+wait_for() { # wait_for URL WHAT SECONDS
+  for _ in $(seq "$3"); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 1; done
+  die "$2 did not answer at $1 within $3 s"
+}
+
+stop_children() { # stop_children SIGNAL WHAT : SIGNAL to every child's group, KILL after 5 s
+  trap - INT TERM EXIT
+  # Ctrl-C on `./scripts/dev | tee log` ends tee too: writing to the closed pipe must not kill the
+  # script before it has stopped the children, so SIGPIPE is ignored and messages go last.
+  trap '' PIPE
+  # Each child leads its own process group: signal the whole group (node, trunk's cargo, ...).
+  for pid in "${pids[@]}"; do kill "-$1" -- "-$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  printf '\n==> stopped %s\n' "$2" 2>/dev/null || true
+}

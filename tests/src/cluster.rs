@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use server::Settings;
 use tokio::process::{Child, Command};
@@ -191,25 +191,20 @@ impl Nginx {
     }
 
     async fn wait_listening(&mut self) -> TestResult {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                let log = std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default();
-                return Err(format!("nginx exited with {status}: {log}").into());
-            }
-            if Instant::now() > deadline {
-                return Err("nginx did not listen within 10 s".into());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(())
+        let port = self.port;
+        let log = self.dir.join("error.log");
+        wait_until_answering(
+            &mut self.child,
+            "nginx",
+            Duration::from_secs(10),
+            || std::fs::read_to_string(&log).unwrap_or_default(),
+            || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+            },
+        )
+        .await
     }
 
     /// `http://127.0.0.1:{port}`.
