@@ -25,6 +25,10 @@ pub struct KeycloakJson {
     pub public_client: bool,
     #[serde(rename = "confidential-port")]
     pub confidential_port: u16,
+    /// Not in Keycloak's adapter format: whether the app binds its tokens to a DPoP key (RFC
+    /// 9449) and proves it on every call. Absent = false (plain bearer tokens).
+    #[serde(default)]
+    pub dpop: bool,
 }
 
 impl KeycloakJson {
@@ -135,6 +139,7 @@ mod tests {
             resource: "mo".into(),
             public_client: true,
             confidential_port: 0,
+            dpop: true,
         };
         let v = serde_json::to_value(&k).unwrap();
         assert_eq!(
@@ -145,7 +150,8 @@ mod tests {
                 "ssl-required": "external",
                 "resource": "mo",
                 "public-client": true,
-                "confidential-port": 0
+                "confidential-port": 0,
+                "dpop": true
             })
         );
         assert_eq!(k.issuer(), "http://127.0.0.1:8081/realms/mo");
@@ -164,6 +170,7 @@ mod tests {
             resource: "mo".into(),
             public_client: true,
             confidential_port: 0,
+            dpop: false,
         };
         assert_eq!(k.issuer(), "https://kc.example/auth/realms/mo");
     }

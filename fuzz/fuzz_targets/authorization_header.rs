@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let (mut parts, ()) = Request::new(()).into_parts();
     parts.headers.insert(AUTHORIZATION, value);
-    if let Ok(token) = server::auth::bearer_token(&parts) {
+    if let Ok(presented) = server::auth::presented_token(&parts) {
+        let token = presented.token;
         assert!(!token.is_empty() && token.len() < data.len(), "{token:?}");
     }
 });

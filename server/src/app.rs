@@ -201,3 +201,7 @@ mod tests;
 #[cfg(test)]
 #[path = "app_fault_tests.rs"]
 mod fault_tests;
+
+#[cfg(test)]
+#[path = "app_dpop_tests.rs"]
+mod dpop_tests;

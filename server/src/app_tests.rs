@@ -42,7 +42,8 @@ async fn keycloak_json_and_liveness() {
             "ssl-required": "external",
             "resource": "mo",
             "public-client": true,
-            "confidential-port": 0
+            "confidential-port": 0,
+            "dpop": true
         })
     );
     assert_eq!(app.get("/health/live").await.status(), StatusCode::OK);

@@ -1,4 +1,5 @@
-//! The one error type of the server and its single mapping to HTTP (status, RFC 6750 headers, JSON body).
+//! The one error type of the server and its single mapping to HTTP (status, RFC 6750 and RFC 9449
+//! challenges, Retry-After, JSON body).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,8 @@ use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::Unauthorized;
+use crate::auth::dpop::PROOF_ALGORITHMS;
+use crate::auth::{Scheme, Unauthorized};
 use crate::rbac::Denied;
 use crate::settings::SettingsError;
 use crate::store::StoreError;
@@ -20,6 +22,7 @@ pub enum Error {
     Unauthorized {
         realm: Arc<str>,
         reason: Unauthorized,
+        challenge: Challenge,
     },
     /// The IdP's keys were never obtained (it has been down since start-up).
     #[error("signing keys of the identity provider are not available yet")]
@@ -58,6 +61,15 @@ pub enum Error {
     Internal(String),
 }
 
+/// Which `WWW-Authenticate` challenges a 401 carries: the scheme the request used, or for a
+/// request without a token each scheme the server takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    Only(Scheme),
+    /// `Bearer` and `DPoP` (a token of either kind would do).
+    Either,
+}
+
 /// How long a client should wait after a busy database before it retries.
 pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -93,8 +105,12 @@ impl From<Refusal> for Error {
 }
 
 impl Error {
-    pub fn unauthorized(realm: Arc<str>, reason: Unauthorized) -> Self {
-        Error::Unauthorized { realm, reason }
+    pub fn unauthorized(realm: Arc<str>, reason: Unauthorized, challenge: Challenge) -> Self {
+        Error::Unauthorized {
+            realm,
+            reason,
+            challenge,
+        }
     }
 
     pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -145,6 +161,7 @@ impl Error {
                 Unauthorized::MissingToken => "unauthorized",
                 Unauthorized::InvalidRequest(_) => "invalid_request",
                 Unauthorized::InvalidToken(_) => "invalid_token",
+                Unauthorized::InvalidProof(_) => "invalid_dpop_proof",
             },
             Error::KeysUnavailable { .. } | Error::Busy { .. } => "temporarily_unavailable",
             Error::HeadersTooLarge { .. } => "request_header_fields_too_large",
@@ -159,20 +176,25 @@ impl Error {
     }
 }
 
-/// `Bearer realm="mo"[, error="...", error_description="..."]`. The realm is validated at
-/// start-up and descriptions are fixed strings, so nothing here needs escaping.
-fn challenge(realm: &str, reason: &Unauthorized) -> HeaderValue {
-    let text = match reason {
-        Unauthorized::MissingToken => format!("Bearer realm=\"{realm}\""),
-        Unauthorized::InvalidRequest(d) => {
-            format!(
-                "Bearer realm=\"{realm}\", error=\"invalid_request\", error_description=\"{d}\""
-            )
-        }
-        Unauthorized::InvalidToken(e) => {
-            format!("Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{e}\"")
-        }
+/// `Bearer realm="mo"[, error="...", error_description="..."]`, for DPoP with `algs` (RFC 9449
+/// §7.1). The realm is validated at start-up and descriptions are fixed strings, so nothing here
+/// needs escaping.
+fn challenge(scheme: Scheme, realm: &str, reason: &Unauthorized) -> HeaderValue {
+    let mut text = match scheme {
+        Scheme::Bearer => format!("Bearer realm=\"{realm}\""),
+        Scheme::Dpop => format!("DPoP realm=\"{realm}\", algs=\"{PROOF_ALGORITHMS}\""),
     };
+    let error = match reason {
+        Unauthorized::MissingToken => None,
+        Unauthorized::InvalidRequest(d) => Some(("invalid_request", d.to_string())),
+        Unauthorized::InvalidToken(e) => Some(("invalid_token", e.to_string())),
+        Unauthorized::InvalidProof(e) => Some(("invalid_dpop_proof", e.to_string())),
+    };
+    if let Some((code, description)) = error {
+        text.push_str(&format!(
+            ", error=\"{code}\", error_description=\"{description}\""
+        ));
+    }
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }
 
@@ -197,8 +219,18 @@ impl IntoResponse for Error {
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
-            Error::Unauthorized { realm, reason } => {
-                headers.insert(WWW_AUTHENTICATE, challenge(realm, reason));
+            Error::Unauthorized {
+                realm,
+                reason,
+                challenge: which,
+            } => {
+                let schemes: &[Scheme] = match which {
+                    Challenge::Only(scheme) => &[*scheme],
+                    Challenge::Either => &[Scheme::Bearer, Scheme::Dpop],
+                };
+                for scheme in schemes {
+                    headers.append(WWW_AUTHENTICATE, challenge(*scheme, realm, reason));
+                }
             }
             Error::KeysUnavailable { retry_after } | Error::Busy { retry_after } => {
                 let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
@@ -219,17 +251,44 @@ mod tests {
         Arc::from("mo")
     }
 
+    const BEARER: Challenge = Challenge::Only(Scheme::Bearer);
+
+    fn challenges(r: &Response) -> Vec<&str> {
+        let all = r.headers().get_all(WWW_AUTHENTICATE).iter();
+        all.map(|v| v.to_str().unwrap()).collect()
+    }
+
     #[test]
-    fn missing_token_has_a_bare_challenge() {
-        let r = Error::unauthorized(realm(), Unauthorized::MissingToken).into_response();
+    fn missing_token_has_a_bare_challenge_per_scheme() {
+        let r = Error::unauthorized(realm(), Unauthorized::MissingToken, BEARER).into_response();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(r.headers()[WWW_AUTHENTICATE], "Bearer realm=\"mo\"");
+        assert_eq!(challenges(&r), ["Bearer realm=\"mo\""]);
+        let r = Error::unauthorized(realm(), Unauthorized::MissingToken, Challenge::Either)
+            .into_response();
+        assert_eq!(
+            challenges(&r),
+            ["Bearer realm=\"mo\"", "DPoP realm=\"mo\", algs=\"ES256\""]
+        );
+    }
+
+    #[test]
+    fn a_bad_proof_is_invalid_dpop_proof() {
+        let reason = Unauthorized::InvalidProof(crate::auth::ProofError::Replayed);
+        let e = Error::unauthorized(realm(), reason, Challenge::Only(Scheme::Dpop));
+        assert_eq!(e.code(), "invalid_dpop_proof");
+        assert_eq!(
+            challenges(&e.into_response()),
+            [
+                "DPoP realm=\"mo\", algs=\"ES256\", error=\"invalid_dpop_proof\", \
+              error_description=\"DPoP proof was used before\""
+            ]
+        );
     }
 
     #[test]
     fn invalid_token_names_the_reason() {
-        let r = Error::unauthorized(realm(), Unauthorized::InvalidToken(TokenError::Expired))
-            .into_response();
+        let reason = Unauthorized::InvalidToken(TokenError::Expired);
+        let r = Error::unauthorized(realm(), reason, BEARER).into_response();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
             r.headers()[WWW_AUTHENTICATE],

@@ -7,7 +7,9 @@ use std::time::Duration;
 use config::{Config, File, FileFormat, Source};
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
-use url::Url;
+
+mod resolved;
+pub use resolved::Resolved;
 
 /// The embedded defaults; every setting has its default here and only here.
 pub const DEFAULT_SETTINGS_TOML: &str = include_str!("../default-settings.toml");
@@ -41,6 +43,11 @@ pub struct Settings {
     pub max_token_bytes: usize,
     pub verified_token_cache_entries: usize,
     pub max_concurrent_token_verifications: usize,
+    pub dpop: bool,
+    pub dpop_required: bool,
+    pub dpop_proof_max_age_seconds: u64,
+    pub dpop_replay_cache_entries: usize,
+    pub public_origin: String,
 }
 
 /// Why the settings cannot be used; the message always names the setting.
@@ -150,29 +157,6 @@ impl Settings {
         self.resolve().map(drop)
     }
 
-    /// What the settings mean, worked out once from values checked first: the issuer, the JWKS
-    /// URL, the algorithm allow-list, the IdP's browser origin and `keycloak.json`. The error
-    /// names the first bad setting.
-    pub fn resolve(&self) -> Result<Resolved, SettingsError> {
-        self.check_values()?;
-        let signing_algorithms = self.signing_algorithms()?;
-        let auth_server_url = self.auth_server_url()?;
-        Ok(Resolved {
-            issuer: format!("{auth_server_url}realms/{}", self.keycloak_realm),
-            jwks_url: self.jwks_url(&auth_server_url)?,
-            signing_algorithms,
-            idp_browser_origin: auth_server_url.origin().ascii_serialization(),
-            keycloak_json: api::KeycloakJson {
-                realm: self.keycloak_realm.clone(),
-                auth_server_url: auth_server_url.to_string(),
-                ssl_required: self.keycloak_ssl_required.clone(),
-                resource: self.keycloak_mo_client.clone(),
-                public_client: true,
-                confidential_port: 0,
-            },
-        })
-    }
-
     /// The checks of single values (the URLs and the algorithm list are checked by `resolve`).
     fn check_values(&self) -> Result<(), SettingsError> {
         if !matches!(self.keycloak_schema.as_str(), "http" | "https") {
@@ -273,6 +257,18 @@ impl Settings {
         if !(1024..=1024 * 1024).contains(&self.max_token_bytes) {
             return Err(invalid("max_token_bytes", "must be 1024-1048576"));
         }
+        if !(5..=300).contains(&self.dpop_proof_max_age_seconds) {
+            return Err(invalid("dpop_proof_max_age_seconds", "must be 5-300"));
+        }
+        if !(1..=10_000_000).contains(&self.dpop_replay_cache_entries) {
+            return Err(invalid("dpop_replay_cache_entries", "must be 1-10000000"));
+        }
+        if self.dpop_required && !self.dpop {
+            return Err(invalid(
+                "dpop_required",
+                "needs dpop = true, or the app's own sign-in could never call the API",
+            ));
+        }
         if self.verified_token_cache_entries > MAX_VERIFIED_TOKEN_CACHE_ENTRIES {
             return Err(invalid(
                 "verified_token_cache_entries",
@@ -290,76 +286,6 @@ impl Settings {
             lock_timeout: Duration::from_secs(self.database_lock_timeout_seconds),
         }
     }
-
-    /// The allow-list of token algorithms from `keycloak_signing_alg` (comma-separated, RSA only).
-    fn signing_algorithms(&self) -> Result<Vec<Algorithm>, SettingsError> {
-        let mut algs = Vec::new();
-        for name in self.keycloak_signing_alg.split(',').map(str::trim) {
-            let alg = rsa_algorithm(name).ok_or_else(|| {
-                invalid(
-                    "keycloak_signing_alg",
-                    format!(
-                        "{name:?} is not allowed; use RS256, RS384, RS512, PS256, PS384 or PS512"
-                    ),
-                )
-            })?;
-            if !algs.contains(&alg) {
-                algs.push(alg);
-            }
-        }
-        Ok(algs)
-    }
-
-    /// `keycloak_auth_server_url`, checked and ending in exactly one `/`.
-    fn auth_server_url(&self) -> Result<Url, SettingsError> {
-        let setting = "keycloak_auth_server_url";
-        let mut url = Url::parse(&self.keycloak_auth_server_url)
-            .map_err(|e| invalid(setting, format!("not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(invalid(setting, "must be an http(s) URL with a host"));
-        }
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err(invalid(setting, "must not have a query, fragment or user"));
-        }
-        let path = format!("{}/", url.path().trim_end_matches('/'));
-        url.set_path(&path);
-        Ok(url)
-    }
-
-    /// Where the backend fetches the JWKS: the backend's view of the IdP (schema, host, port) and
-    /// the path of the browser-facing `auth_server_url`.
-    fn jwks_url(&self, auth_server_url: &Url) -> Result<Url, SettingsError> {
-        let host = if self.keycloak_host.contains(':') && !self.keycloak_host.starts_with('[') {
-            format!("[{}]", self.keycloak_host)
-        } else {
-            self.keycloak_host.clone()
-        };
-        let raw = format!(
-            "{}://{}:{}{}realms/{}/protocol/openid-connect/certs",
-            self.keycloak_schema,
-            host,
-            self.keycloak_port,
-            auth_server_url.path(),
-            self.keycloak_realm
-        );
-        Url::parse(&raw).map_err(|e| invalid("keycloak_host", format!("gives a bad URL: {e}")))
-    }
-}
-
-/// What the settings mean ([`Settings::resolve`]): worked out once, from checked values, so
-/// nothing built from it has an error left to handle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
-    /// The `iss` every accepted token carries: `{keycloak_auth_server_url}realms/{keycloak_realm}`.
-    pub issuer: String,
-    /// Where the backend fetches the realm's keys.
-    pub jwks_url: Url,
-    /// The token algorithms allowed, each once.
-    pub signing_algorithms: Vec<Algorithm>,
-    /// The IdP's origin as the browser sees it (for the CSP), e.g. `http://127.0.0.1:8081`.
-    pub idp_browser_origin: String,
-    /// The document served at `/keycloak.json`.
-    pub keycloak_json: api::KeycloakJson,
 }
 
 /// Safe in URL paths and in a quoted `WWW-Authenticate` parameter.

@@ -1,11 +1,14 @@
 //! The application's state, built once from the settings: the validator and its key source, the
-//! metrics, the database pool, the documents served as they are (`keycloak.json`, the CSP).
+//! DPoP proof checker, the metrics, the database pool, the documents served as they are
+//! (`keycloak.json`, the CSP).
 
 use std::sync::Arc;
 
 use axum::http::HeaderValue;
 
-use crate::auth::{JwksCache, RefreshPolicy, Validator};
+use url::Url;
+
+use crate::auth::{JwksCache, ProofChecker, ProofRules, RefreshPolicy, Validator};
 use crate::csp;
 use crate::error::Error;
 use crate::metrics::Metrics;
@@ -23,6 +26,8 @@ struct Inner {
     realm: Arc<str>,
     validator: Validator,
     jwks: Arc<JwksCache>,
+    proofs: ProofChecker,
+    public_origin: Option<Url>,
     metrics: Arc<Metrics>,
     db: Store,
     keycloak_json: api::KeycloakJson,
@@ -47,6 +52,14 @@ impl AppState {
                 metrics: Arc::new(Metrics::new(jwks.clone(), validator.clone())),
                 validator,
                 jwks,
+                proofs: ProofChecker::new(
+                    ProofRules {
+                        max_age_seconds: settings.dpop_proof_max_age_seconds,
+                        leeway_seconds: settings.clock_leeway_seconds,
+                    },
+                    settings.dpop_replay_cache_entries,
+                ),
+                public_origin: resolved.public_origin,
                 db: Store::connect_lazy(&settings.database_url, settings.pool_limits())?,
                 csp: csp::policy(&resolved.idp_browser_origin)?,
                 keycloak_json: resolved.keycloak_json,
@@ -69,6 +82,16 @@ impl AppState {
 
     pub fn jwks(&self) -> &Arc<JwksCache> {
         &self.inner.jwks
+    }
+
+    /// The DPoP proof checker and its replay memory.
+    pub fn proofs(&self) -> &ProofChecker {
+        &self.inner.proofs
+    }
+
+    /// `public_origin`, when set (see [`crate::routes::authenticate`] for the default).
+    pub fn public_origin(&self) -> Option<&Url> {
+        self.inner.public_origin.as_ref()
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {

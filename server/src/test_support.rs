@@ -23,6 +23,9 @@ use serde_json::{Value, json};
 
 use crate::settings::Settings;
 
+mod dpop_key;
+pub use dpop_key::DpopKey;
+
 pub const REALM_PATH: &str = "/realms/mo/protocol/openid-connect/certs";
 
 /// An RSA key pair made at test time (never stored anywhere).

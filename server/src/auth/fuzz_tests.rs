@@ -91,12 +91,17 @@ fn fuzz_authorization_header() {
             let Ok(value) = HeaderValue::from_bytes(&bytes) else {
                 return Ok(());
             };
-            match bearer::bearer_token(&parts_with(value)) {
-                Ok(token) => {
+            match bearer::presented_token(&parts_with(value)) {
+                Ok(presented) => {
+                    let token = presented.token;
                     prop_assert!(!token.is_empty() && !token.starts_with(' '));
                     let _ = validate(&v, &set, token);
                 }
-                Err(Unauthorized::MissingToken | Unauthorized::InvalidRequest(_)) => {}
+                Err(
+                    Unauthorized::MissingToken
+                    | Unauthorized::InvalidRequest(_)
+                    | Unauthorized::InvalidProof(_),
+                ) => {}
                 Err(Unauthorized::InvalidToken(e)) => {
                     return Err(TestCaseError::fail(format!(
                         "header parser judged a token: {e}"

@@ -1,10 +1,12 @@
-//! Bearer-token authentication: reading the header, the JWKS cache, token validation, the
-//! verified-token cache and the principal. No HTTP answers here: `routes::authenticate` makes them.
+//! Access-token authentication: reading the header, the JWKS cache, token validation, the
+//! verified-token cache, DPoP proofs and the principal. No HTTP answers here: `routes::authenticate` makes them.
 
 pub mod bearer;
+pub mod dpop;
 pub mod jwks;
 pub mod keyset;
 pub mod principal;
+pub mod replay;
 pub mod validate;
 pub mod verified_tokens;
 
@@ -13,7 +15,8 @@ pub(crate) mod fuzz_support;
 #[cfg(test)]
 mod fuzz_tests;
 
-pub use bearer::{Unauthorized, bearer_token};
+pub use bearer::{Presented, Scheme, Unauthorized, presented_token};
+pub use dpop::{ProofChecker, ProofError, ProofRules};
 pub use jwks::{JwksCache, RefreshPolicy};
 pub use principal::Principal;
 pub use validate::Validator;
@@ -55,6 +58,10 @@ pub enum TokenError {
     BadUuid,
     #[error("token claims are malformed")]
     BadClaims,
+    #[error("token is bound to a DPoP key: send it with the DPoP scheme and a proof")]
+    BoundToKey,
+    #[error("token is not bound to a DPoP key")]
+    NotBound,
 }
 
 impl TokenError {
@@ -77,6 +84,8 @@ impl TokenError {
             TokenError::WrongType => "wrong_type",
             TokenError::BadUuid => "bad_uuid",
             TokenError::BadClaims => "bad_claims",
+            TokenError::BoundToKey => "bound_to_key",
+            TokenError::NotBound => "not_bound",
         }
     }
 }

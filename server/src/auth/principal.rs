@@ -53,12 +53,21 @@ pub struct Claims {
     pub client_id: Option<String>,
     #[serde(rename = "clientId")]
     pub client_id_legacy: Option<String>,
+    /// RFC 7800 confirmation: `cnf.jkt` binds the token to a DPoP key (RFC 9449 §6.1).
+    pub cnf: Option<Confirmation>,
     /// `exp` and `nbf` read as jsonwebtoken reads them (an integer, or a non-negative float
     /// rounded); `None` when absent or unreadable, which the validator has refused before.
     #[serde(default, deserialize_with = "numeric_date_field")]
     pub exp: Option<u64>,
     #[serde(default, deserialize_with = "numeric_date_field")]
     pub nbf: Option<u64>,
+}
+
+/// The `cnf` claim as DPoP uses it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The SHA-256 JWK thumbprint (RFC 7638) of the key the token is bound to.
+    pub jkt: Option<String>,
 }
 
 /// A NumericDate (RFC 7519 §2) the way jsonwebtoken's time checks see it; never an error.
@@ -116,6 +125,9 @@ pub struct Identity {
     pub azp: Option<String>,
     /// A client_credentials token (an integration such as dipex), not a person.
     pub service_account: bool,
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`); such a token is only
+    /// accepted with a proof made with that key.
+    pub dpop_jkt: Option<String>,
 }
 
 impl Principal {
@@ -138,6 +150,11 @@ impl Principal {
             Some(username) => username.starts_with("service-account-"),
             None => claims.client_id.is_some() || claims.client_id_legacy.is_some(),
         };
+        let dpop_jkt = claims.cnf.and_then(|cnf| cnf.jkt);
+        // Keycloak types a bound token `DPoP`; one that says so without a key is refused.
+        if claims.typ.as_deref() == Some("DPoP") && dpop_jkt.is_none() {
+            return Err(TokenError::NotBound);
+        }
         Ok(Self::from(Identity {
             sub: claims.sub,
             username: claims.preferred_username,
@@ -148,6 +165,7 @@ impl Principal {
             client_roles,
             azp: claims.azp,
             service_account,
+            dpop_jkt,
         }))
     }
 }
@@ -253,6 +271,17 @@ mod tests {
         // RFC 9068 tokens carry client_id for users too.
         let c = claims(json!({"iss": "x", "client_id": "mo", "preferred_username": "bruce"}));
         assert!(!Principal::from_claims(c, "mo").unwrap().service_account);
+    }
+
+    #[test]
+    fn dpop_binding() {
+        let c = claims(json!({"iss": "x", "typ": "DPoP", "cnf": {"jkt": "thumb"}}));
+        let p = Principal::from_claims(c, "mo").unwrap();
+        assert_eq!(p.dpop_jkt.as_deref(), Some("thumb"));
+        let c = claims(json!({"iss": "x", "typ": "DPoP"}));
+        assert_eq!(Principal::from_claims(c, "mo"), Err(TokenError::NotBound));
+        let c = claims(json!({"iss": "x", "typ": "Bearer"}));
+        assert_eq!(Principal::from_claims(c, "mo").unwrap().dpop_jkt, None);
     }
 
     #[test]

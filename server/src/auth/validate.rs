@@ -330,16 +330,17 @@ fn verify_signature(
     Ok(data.claims)
 }
 
-/// An access token says so: Keycloak's claim `typ: "Bearer"`, or the RFC 9068 header `typ: at+jwt`
-/// (a media type, so case-insensitive, with or without `application/`). A missing `typ` is not an
-/// access token: Keycloak's ID tokens say `ID`, its refresh and logout tokens `Refresh` and
-/// `Logout`, and its JARM authorization responses carry no `typ` at all, all signed by the same key.
+/// An access token says so: Keycloak's claim `typ: "Bearer"` (`"DPoP"` when it is bound to a DPoP
+/// key), or the RFC 9068 header `typ: at+jwt` (a media type, so case-insensitive, with or without
+/// `application/`). A missing `typ` is not an access token: Keycloak's ID tokens say `ID`, its
+/// refresh and logout tokens `Refresh` and `Logout`, and its JARM authorization responses carry no
+/// `typ` at all, all signed by the same key.
 fn is_access_token(header_typ: Option<&str>, claim_typ: Option<&str>) -> bool {
     let at_jwt = header_typ.is_some_and(|typ| {
         let typ = typ.strip_prefix("application/").unwrap_or(typ);
         typ.eq_ignore_ascii_case("at+jwt")
     });
-    at_jwt || claim_typ == Some("Bearer")
+    at_jwt || matches!(claim_typ, Some("Bearer" | "DPoP"))
 }
 
 fn map_jwt_error(kind: &ErrorKind) -> TokenError {

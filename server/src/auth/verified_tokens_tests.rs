@@ -24,6 +24,7 @@ fn principal(name: &str) -> Principal {
         client_roles: Default::default(),
         azp: Some("mo".into()),
         service_account: false,
+        dpop_jkt: None,
     })
 }
 
