@@ -14,12 +14,14 @@ use crate::{
         ApiClient, Session,
         boot::{self, OnLoad, Started},
         clock::BrowserClock,
+        dpop::DpopKey,
         endpoints::Endpoints,
         http::FetchClient,
     },
     components::{
         account_menu::{AccountMenu, MainNav},
         error_panel::ErrorPanel,
+        idp_notice::IdpUnavailableNotice,
         loading::Loading,
         notices::{NoticeRegion, Notices},
         protected::Protected,
@@ -42,7 +44,7 @@ pub fn App(
     on_load: Option<OnLoad>,
 ) -> impl IntoView {
     let on_load = on_load.unwrap_or_else(OnLoad::from_build);
-    let keycloak = LocalResource::new(config::load);
+    let keycloak = LocalResource::new(load_settings);
     move || match keycloak.get() {
         None => view! {
             <Layout>
@@ -60,20 +62,32 @@ pub fn App(
             </Layout>
         }
         .into_any(),
-        Some(Ok(config)) => view! { <SessionRoot config on_load /> }.into_any(),
+        Some(Ok((config, dpop))) => view! { <SessionRoot config dpop on_load /> }.into_any(),
     }
+}
+
+/// `keycloak.json`, and the tab's DPoP key when it says the app uses DPoP.
+async fn load_settings() -> Result<(KeycloakJson, Option<Rc<DpopKey>>), crate::error::Error> {
+    let config = config::load().await?;
+    let dpop = match config.dpop {
+        true => Some(Rc::new(DpopKey::generate().await?)),
+        false => None,
+    };
+    Ok((config, dpop))
 }
 
 /// Owns the one [`Session`] (a context, with the settings and the API client), runs start-up,
 /// and mounts the router once the address bar holds the real route (no callback parameters).
 #[component]
-fn SessionRoot(config: KeycloakJson, on_load: OnLoad) -> impl IntoView {
-    let session = Session::new(
+fn SessionRoot(config: KeycloakJson, dpop: Option<Rc<DpopKey>>, on_load: OnLoad) -> impl IntoView {
+    let session = Session::with_dpop(
         Endpoints::for_this_origin(&config),
         Rc::new(BrowserClock),
         Rc::new(FetchClient),
+        dpop,
     );
-    boot::watch_visibility(&session);
+    boot::watch_wake_ups(&session);
+    session.listen_to_other_tabs();
     provide_context(config);
     provide_context(ApiClient::new(session.clone()));
     provide_context(session.clone());
@@ -155,7 +169,14 @@ fn Layout(#[prop(optional)] routed: bool, children: Children) -> impl IntoView {
                 {routed.then(|| view! { <MainNav /> <AccountMenu /> })}
             </div>
         </header>
-        {routed.then(|| view! { <SessionEndedNotice /> <SessionExpiryNotice /> })}
+        {routed
+            .then(|| {
+                view! {
+                    <IdpUnavailableNotice />
+                    <SessionEndedNotice />
+                    <SessionExpiryNotice />
+                }
+            })}
         <main id="main" class="app-main" tabindex="-1" node_ref=main>
             {children()}
         </main>

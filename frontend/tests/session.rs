@@ -75,6 +75,7 @@ async fn clock_skew_is_taken_from_iat_at_receipt() {
         id_token: None,
         expires_in_seconds: Some(300),
         refresh_expires_in_seconds: None,
+        dpop_bound: false,
     });
     assert_eq!(
         h.session.refresh_due_in_ms(),

@@ -97,6 +97,35 @@ impl AppServer {
     pub async fn me_with(&self, token: &str) -> TestResult<reqwest::Response> {
         self.get("/api/v1/me", Some(token)).await
     }
+
+    /// `method` `path` with `Authorization: DPoP {token}` and `proof` (none when `None`).
+    pub async fn call_dpop(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        proof: Option<&str>,
+    ) -> TestResult<reqwest::Response> {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .header(AUTHORIZATION, format!("DPoP {token}"));
+        if let Some(proof) = proof {
+            request = request.header("DPoP", proof);
+        }
+        Ok(request.send().await?)
+    }
+
+    /// `GET /api/v1/me` with a DPoP-bound `token` and a fresh proof by `key`.
+    pub async fn me_dpop(
+        &self,
+        token: &str,
+        key: &server::test_support::DpopKey,
+    ) -> TestResult<reqwest::Response> {
+        let proof = key.proof("GET", &self.url("/api/v1/me"), Some(token));
+        self.call_dpop(reqwest::Method::GET, "/api/v1/me", token, Some(&proof))
+            .await
+    }
 }
 
 impl Drop for AppServer {
@@ -146,6 +175,7 @@ impl Stack {
         ));
         let mut settings = settings_for(&idp);
         settings.listen = addr;
+        settings.dpop = idp.binds_tokens();
         settings.database_url =
             database::for_test(format!("sqlite:{}", database.display())).await?;
         customise(&mut settings);

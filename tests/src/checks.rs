@@ -20,7 +20,7 @@ pub async fn expect_401(response: reqwest::Response, case: &str) -> TestResult<a
         return Err(format!("{case}: expected 401, got {status}: {body}").into());
     }
     let challenge = challenge.ok_or(format!("{case}: 401 without WWW-Authenticate"))?;
-    if !challenge.starts_with("Bearer realm=\"") {
+    if !challenge.starts_with("Bearer realm=\"") && !challenge.starts_with("DPoP realm=\"") {
         return Err(format!("{case}: challenge {challenge:?}").into());
     }
     let body: api::ErrorBody =

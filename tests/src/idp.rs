@@ -19,6 +19,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use server::test_support::DpopKey;
+
 use crate::keycloak::{Keycloak, KeycloakProcess};
 use crate::{TestResult, repo_root};
 
@@ -42,6 +44,8 @@ const COUNTED_EVENTS: &[&str] = &[
 ];
 /// The browser client of the realm file.
 pub const BROWSER_CLIENT: &str = "mo";
+/// Keycloak's client attribute "Require DPoP bound tokens".
+pub const DPOP_ATTRIBUTE: &str = "dpop.bound.access.tokens";
 
 /// What a test changes in its realm; `None`/empty keeps the realm file's values.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +57,9 @@ pub struct IdpOptions {
     /// App origins (e.g. `http://127.0.0.1:43123`) of the `mo` client: web origin, and
     /// `{origin}/callback` as redirect and post-logout URI. They replace the realm file's.
     pub extra_origins: Vec<String>,
+    /// The `mo` client without "require DPoP-bound tokens" (the realm file requires them), and a
+    /// server with `dpop = false`: the plain-bearer path.
+    pub plain_bearer: bool,
 }
 
 /// A token endpoint response (Keycloak's members included).
@@ -78,6 +85,8 @@ pub struct Idp {
     options: IdpOptions,
     realm: Realm,
     http: reqwest::Client,
+    /// The DPoP key this test's own code flows (as the `mo` client) bind their tokens to.
+    pub dpop: DpopKey,
 }
 
 impl Idp {
@@ -111,6 +120,7 @@ impl Idp {
             options,
             realm: Realm::load(&repo_root().join("realm/mo-realm.json"))?,
             http: reqwest::Client::builder().timeout(HTTP_TIMEOUT).build()?,
+            dpop: DpopKey::generate(),
         })
     }
 
@@ -126,6 +136,7 @@ impl Idp {
             options,
             realm: Realm::load(&repo_root().join("realm/mo-realm.json"))?,
             http: reqwest::Client::builder().timeout(HTTP_TIMEOUT).build()?,
+            dpop: DpopKey::generate(),
         };
         idp.import_realm().await?;
         Ok(idp)
@@ -261,17 +272,30 @@ impl Idp {
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> TestResult<Tokens> {
+        self.token_request_proven(form, None).await
+    }
+
+    /// A token request with a DPoP proof by `key` (RFC 9449 §5), when given.
+    async fn token_request_proven(
+        &self,
+        form: &[(&str, &str)],
+        key: Option<&DpopKey>,
+    ) -> TestResult<Tokens> {
         let grant = form
             .iter()
             .find(|(k, _)| *k == "grant_type")
             .map_or("?", |(_, v)| v);
-        let response = self
-            .http
-            .post(self.oidc_endpoint("token"))
-            .form(form)
-            .send()
-            .await?;
-        token_response(response, grant).await
+        let url = self.oidc_endpoint("token");
+        let mut request = self.http.post(&url).form(form);
+        if let Some(key) = key {
+            request = request.header("DPoP", key.proof("POST", &url, None));
+        }
+        token_response(request.send().await?, grant).await
+    }
+
+    /// Whether this realm's `mo` client requires DPoP-bound tokens.
+    pub fn binds_tokens(&self) -> bool {
+        !self.options.plain_bearer
     }
 
     /// Creates the realm from the realm file with this test's name, origins and lifetimes.
@@ -320,6 +344,7 @@ fn test_realm(mut realm: Value, name: &str, options: &IdpOptions) -> TestResult<
     if let Some(ttl) = options.refresh_token_ttl {
         realm["ssoSessionIdleTimeout"] = json!(ttl.as_secs().max(1));
     }
+    let plain_bearer = options.plain_bearer;
     for user in realm["users"]
         .as_array_mut()
         .ok_or("realm file without users")?
@@ -335,6 +360,9 @@ fn test_realm(mut realm: Value, name: &str, options: &IdpOptions) -> TestResult<
         .iter_mut()
         .find(|c| c["clientId"] == BROWSER_CLIENT)
         .ok_or("realm file without the mo client")?;
+    if plain_bearer && let Some(attributes) = browser["attributes"].as_object_mut() {
+        attributes.remove(DPOP_ATTRIBUTE);
+    }
     if !options.extra_origins.is_empty() {
         let callbacks: Vec<String> = options
             .extra_origins

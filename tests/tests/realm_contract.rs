@@ -5,7 +5,7 @@
 //! that takes both UUID text and an AD objectGUID.
 
 use e2e::TestResult;
-use e2e::idp::{BROWSER_CLIENT, DIRECT_GRANT_CLIENT, Idp};
+use e2e::idp::{BROWSER_CLIENT, DIRECT_GRANT_CLIENT, DPOP_ATTRIBUTE, Idp};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use reqwest::{Method, StatusCode};
@@ -41,7 +41,14 @@ async fn verify(idp: &Idp, token: &str) -> TestResult<(Header, Value)> {
 
 async fn assert_user_claims(idp: &Idp, claims: &Value, username: &str, azp: &str) -> TestResult {
     let user = idp.realm().user(username).ok_or("user in the realm file")?;
-    assert_eq!(claims["typ"], "Bearer");
+    if azp == BROWSER_CLIENT && idp.binds_tokens() {
+        // "Require DPoP bound tokens": typed `DPoP`, bound to the flow's key (RFC 9449 §6.1).
+        assert_eq!(claims["typ"], "DPoP");
+        assert_eq!(claims["cnf"]["jkt"], idp.dpop.thumbprint.as_str());
+    } else {
+        assert_eq!(claims["typ"], "Bearer");
+        assert!(claims.get("cnf").is_none(), "{claims}");
+    }
     assert_eq!(claims["azp"], azp);
     assert_eq!(claims["sub"], json!(idp.user_id(username).await?));
     assert_eq!(claims["preferred_username"], username);
@@ -166,6 +173,7 @@ async fn the_imported_realm_is_what_an_operator_would_run() -> TestResult {
     assert_eq!(mo["directAccessGrantsEnabled"], false, "no password grant");
     assert_eq!(mo["implicitFlowEnabled"], false);
     assert_eq!(mo["attributes"]["pkce.code.challenge.method"], "S256");
+    assert_eq!(mo["attributes"][DPOP_ATTRIBUTE], "true", "DPoP-bound tokens required");
     let uris = |value: &Value| -> Vec<String> {
         value
             .as_array()
@@ -187,9 +195,12 @@ async fn the_imported_realm_is_what_an_operator_would_run() -> TestResult {
         assert!(!origin.contains('*') && origin != "+", "{origin}");
     }
 
-    // Keycloak itself refuses the password grant for `mo`.
+    // Keycloak itself refuses the password grant for `mo` (asked with a proof, so the refusal is
+    // about the grant, not the missing proof).
+    let token_url = idp.oidc_endpoint("token");
     let response = reqwest::Client::new()
-        .post(idp.oidc_endpoint("token"))
+        .post(&token_url)
+        .header("DPoP", idp.dpop.proof("POST", &token_url, None))
         .form(&[
             ("grant_type", "password"),
             ("client_id", BROWSER_CLIENT),

@@ -34,11 +34,16 @@ async fn real_tokens_of_every_user_and_the_dipex_service_account_are_accepted() 
         assert!(!me.service_account);
     }
     // The browser's flow (authorization code + PKCE) gives an equally good token.
+    // Bound to the flow's DPoP key (the realm's `mo` client requires it): sent with a proof.
     let token = idp
         .code_flow_tokens("eline", REDIRECT_URI)
         .await?
         .access_token;
-    let me = expect_me(server.me_with(&token).await?, "eline (code flow)").await?;
+    let me = expect_me(
+        server.me_dpop(&token, &idp.dpop).await?,
+        "eline (code flow)",
+    )
+    .await?;
     assert_eq!(me.roles, vec!["owner"]);
     assert_eq!(me.azp.as_deref(), Some("mo"));
 
@@ -293,8 +298,8 @@ async fn keycloak_tokens_that_are_not_access_tokens_are_refused() -> TestResult 
     let server = AppServer::start(settings_for(&idp)).await?;
     let tokens = idp.code_flow_tokens("eline", REDIRECT_URI).await?;
     expect_me(
-        server.me_with(&tokens.access_token).await?,
-        "the access token",
+        server.me_dpop(&tokens.access_token, &idp.dpop).await?,
+        "the access token (DPoP-bound, with a proof)",
     )
     .await?;
 

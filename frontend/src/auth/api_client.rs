@@ -1,5 +1,6 @@
 //! Calling the app's API as the signed-in user: a fresh token from the session, `Authorization:
-//! Bearer`, one forced refresh and retry on 401, and typed errors.
+//! Bearer` (or `DPoP` with a proof, for a DPoP-bound token), one forced refresh and retry on 401,
+//! and typed errors.
 
 use api::{ConflictCode, ErrorBody};
 use oauth2::http::{
@@ -74,11 +75,12 @@ impl ApiClient {
         json_body: Option<&[u8]>,
         token: &str,
     ) -> Result<HttpResponse, Error> {
+        let (http, scheme) = self.session.api_http(token);
         let mut request = Request::builder()
             .method(method.clone())
             .uri(path)
             .header(ACCEPT, "application/json")
-            .header(AUTHORIZATION, format!("Bearer {token}"));
+            .header(AUTHORIZATION, format!("{scheme} {token}"));
         let body = match json_body {
             Some(json) => {
                 request = request.header(CONTENT_TYPE, "application/json");
@@ -89,7 +91,7 @@ impl ApiClient {
         let request = request
             .body(body)
             .map_err(|err| Error::Browser(err.to_string()))?;
-        self.session.http().send(request).await
+        http.send(request).await
     }
 
     /// keycloak-js `hasRealmRole`, for the signed-in user.

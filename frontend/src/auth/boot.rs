@@ -75,10 +75,13 @@ pub async fn start(session: &Session, on_load: OnLoad) -> Started {
         _ => RedirectKind::SilentCheck,
     };
     let here = format!("{path}{query}");
-    let leaving =
-        redirect_state::mark_sso_check().and_then(|()| session.redirect_to_idp(kind, &here, false));
-    match leaving {
-        Ok(()) => Started::Redirecting,
+    match session.leave_at_start(kind, &here).await {
+        Ok(true) => Started::Redirecting,
+        // The IdP does not answer: the page shows, saying so, and leaves once it answers.
+        Ok(false) => {
+            session.set_anonymous(None);
+            Started::Ready
+        }
         Err(err) => {
             redirect_state::take_sso_check_marker();
             session.set_anonymous(Some(err));
@@ -119,7 +122,7 @@ async fn finish_callback(session: &Session, params: &CallbackParams) -> Started 
             replace_url("/");
         }
         CallbackOutcome::RetrySignIn { pending } => {
-            match session.redirect_to_idp(pending.kind, &pending.return_to, true) {
+            match session.leave_for_idp(pending.kind, &pending.return_to, true, false) {
                 Ok(()) => return Started::Redirecting,
                 Err(err) => {
                     session.set_anonymous(Some(err));
@@ -144,22 +147,34 @@ fn replace_url(path: &str) {
     }
 }
 
-/// Checks the session at once whenever the tab becomes visible again (for the page's lifetime).
-pub fn watch_visibility(session: &Session) {
+/// Checks the session at once whenever the tab wakes up: visible again, or back online (for the
+/// page's lifetime).
+pub fn watch_wake_ups(session: &Session) {
     use wasm_bindgen::{JsCast, closure::Closure};
 
-    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
+    let Some(window) = web_sys::window() else {
         return;
     };
-    let session = session.clone();
-    let watched = document.clone();
-    let listener = Closure::<dyn Fn()>::new(move || {
-        if watched.visibility_state() == web_sys::VisibilityState::Visible {
-            session.check_now();
-        }
-    });
+    let Some(document) = window.document() else {
+        return;
+    };
+    let on_visible = {
+        let session = session.clone();
+        let watched = document.clone();
+        Closure::<dyn Fn()>::new(move || {
+            if watched.visibility_state() == web_sys::VisibilityState::Visible {
+                session.check_now();
+            }
+        })
+    };
+    let on_online = {
+        let session = session.clone();
+        Closure::<dyn Fn()>::new(move || session.check_now())
+    };
     let _ = document
-        .add_event_listener_with_callback("visibilitychange", listener.as_ref().unchecked_ref());
-    // The listener lives as long as the page.
-    listener.forget();
+        .add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    // The listeners live as long as the page.
+    on_visible.forget();
+    on_online.forget();
 }

@@ -19,6 +19,8 @@ pub struct Endpoints {
     pub end_session: String,
     /// `{origin}/callback`, the redirect and post-logout redirect URI.
     pub redirect_uri: String,
+    /// The app's own origin (`scheme://host:port`), where its API lives.
+    pub app_origin: String,
 }
 
 impl Endpoints {
@@ -32,6 +34,7 @@ impl Endpoints {
             jwks: keycloak.endpoint("certs"),
             end_session: keycloak.endpoint("logout"),
             redirect_uri: format!("{}{CALLBACK_PATH}", app_origin.trim_end_matches('/')),
+            app_origin: app_origin.trim_end_matches('/').to_owned(),
         }
     }
 

@@ -60,11 +60,18 @@ async fn fetch(request: HttpRequest) -> Result<HttpResponse, Error> {
         .await
         .map_err(|err| Error::Network(err.to_string()))?;
 
-    // Callers read the status, the body and the media type (oauth2 checks it); copying only that
-    // header keeps `http`'s header-name parser out of the bundle.
+    // Callers read the status, the body, the media type (oauth2 checks it) and DPoP's nonce and
+    // challenge; copying only those headers keeps `http`'s header-name parser out of the bundle.
     let mut answer = http::Response::builder().status(response.status());
-    if let Some(content_type) = response.headers().get("content-type") {
-        answer = answer.header(http::header::CONTENT_TYPE, content_type);
+    let headers = response.headers();
+    for name in [
+        http::header::CONTENT_TYPE,
+        http::header::WWW_AUTHENTICATE,
+        http::HeaderName::from_static(super::dpop::NONCE_HEADER),
+    ] {
+        if let Some(value) = headers.get(name.as_str()) {
+            answer = answer.header(name, value);
+        }
     }
     let bytes = response
         .binary()

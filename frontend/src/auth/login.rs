@@ -63,6 +63,8 @@ pub struct TokenSet {
     pub expires_in_seconds: Option<u64>,
     /// Keycloak's `refresh_expires_in`: how long the refresh token lasts (None when not sent or 0).
     pub refresh_expires_in_seconds: Option<u64>,
+    /// `token_type: DPoP`: the access token is bound to the tab's DPoP key (RFC 9449 §5).
+    pub dpop_bound: bool,
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -82,7 +84,7 @@ pub struct Redirect {
 }
 
 /// [`RANDOM_BYTES`] from the browser's CSPRNG (`crypto.getRandomValues`), base64url.
-fn random_token() -> Result<String, Error> {
+pub(crate) fn random_token() -> Result<String, Error> {
     let mut bytes = [0u8; RANDOM_BYTES];
     web_sys::window()
         .ok_or_else(|| Error::Browser("no window".into()))?
@@ -217,6 +219,7 @@ fn token_set(response: &OidcTokenResponse) -> TokenSet {
             .extra_fields()
             .refresh_expires_in
             .filter(|seconds| *seconds > 0),
+        dpop_bound: response.token_type().as_ref().eq_ignore_ascii_case("dpop"),
     }
 }
 

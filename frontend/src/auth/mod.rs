@@ -6,6 +6,7 @@ pub mod boot;
 pub mod callback;
 pub mod clock;
 pub mod discovery;
+pub mod dpop;
 pub mod endpoints;
 pub mod http;
 pub mod id_token;
@@ -18,4 +19,4 @@ pub mod tokens;
 pub mod user;
 
 pub use api_client::ApiClient;
-pub use session::{Session, SessionStatus};
+pub use session::{IdpReachability, Session, SessionStatus, TabMessage};

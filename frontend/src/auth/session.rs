@@ -1,25 +1,35 @@
 //! The session: the one owner of the tokens (in memory only) and of the refresh timer, shared as
-//! a Leptos context. Refreshes are scheduled before expiry and single-flight: every caller that
-//! needs a fresh token awaits the same refresh.
+//! a Leptos context. Its concerns are one module each: keeping tokens fresh (`refresh`), proofs
+//! and schemes for the token endpoint and the API (`transport`), leaving for the IdP only when
+//! it answers (`leaving`), and what the browser's other tabs say (`tabs`).
+
+mod leaving;
+mod refresh;
+mod tabs;
+mod transport;
+
+pub use leaving::{IdpReachability, PROBE_RETRY_FIRST_MS, PROBE_RETRY_MAX_MS, PROBE_TIMEOUT_MS};
+pub use refresh::WAKE_CHECK_AFTER_MS;
+pub use tabs::{TAB_CHANNEL, TabMessage};
 
 use std::{
     cell::{Cell, RefCell},
     rc::Rc,
 };
 
-use futures::future::{FutureExt as _, Shared};
+use futures::future::Shared;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
 use super::{
     clock::{Clock, LocalFuture},
+    dpop::DpopKey,
     endpoints::Endpoints,
     http::HttpClient,
     id_token,
     login::{self, TokenSet},
-    navigation::{navigate, post_form},
-    redirect_state::{self, PendingRedirect, RedirectKind},
-    tokens::{HeldTokens, RETRY_FIRST_MS, RETRY_MAX_MS},
+    redirect_state::PendingRedirect,
+    tokens::HeldTokens,
     user::User,
 };
 use crate::error::Error;
@@ -35,6 +45,8 @@ pub enum SessionStatus {
     Ended,
     /// Signing out: the tokens are gone and the browser is on its way to the IdP.
     Leaving,
+    /// Another tab of this browser signed out, so this one did too (no IdP request of its own).
+    SignedOutElsewhere,
 }
 
 type RefreshFlight = Shared<LocalFuture<'static, Result<(), Error>>>;
@@ -43,12 +55,22 @@ struct Inner {
     endpoints: Endpoints,
     clock: Rc<dyn Clock>,
     http: Rc<dyn HttpClient>,
+    /// The tab's DPoP key, when the app uses DPoP (`keycloak.json`'s `dpop`).
+    dpop: Option<Rc<DpopKey>>,
     tokens: RefCell<Option<HeldTokens>>,
     in_flight: RefCell<Option<RefreshFlight>>,
     /// Bumped whenever the timer is rescheduled or cancelled; older timers then do nothing.
     timer_generation: Cell<u64>,
+    /// When the IdP last gave this tab tokens (a sign-in or a refresh), on the browser's clock.
+    confirmed_at_ms: Cell<f64>,
     status: ArcRwSignal<SessionStatus>,
     notice: ArcRwSignal<Option<Error>>,
+    idp: ArcRwSignal<IdpReachability>,
+    /// The redirect to the IdP waiting for it to answer, and whether a task waits for it.
+    waiting: RefCell<Option<leaving::Waiting>>,
+    gate_running: Cell<bool>,
+    /// The channel to the browser's other tabs, once listening.
+    tabs: RefCell<Option<web_sys::BroadcastChannel>>,
 }
 
 /// A cheap handle to the one session (clone it freely). The app runs on the browser's one
@@ -57,16 +79,33 @@ struct Inner {
 pub struct Session(SendWrapper<Rc<Inner>>);
 
 impl Session {
+    /// A session with plain bearer tokens.
     pub fn new(endpoints: Endpoints, clock: Rc<dyn Clock>, http: Rc<dyn HttpClient>) -> Self {
+        Self::with_dpop(endpoints, clock, http, None)
+    }
+
+    /// A session whose tokens are bound to `dpop` (proofs at the token endpoint and the API).
+    pub fn with_dpop(
+        endpoints: Endpoints,
+        clock: Rc<dyn Clock>,
+        http: Rc<dyn HttpClient>,
+        dpop: Option<Rc<DpopKey>>,
+    ) -> Self {
         Self(SendWrapper::new(Rc::new(Inner {
             endpoints,
             clock,
             http,
+            dpop,
             tokens: RefCell::new(None),
             in_flight: RefCell::new(None),
             timer_generation: Cell::new(0),
+            confirmed_at_ms: Cell::new(0.0),
             status: ArcRwSignal::new(SessionStatus::Starting),
             notice: ArcRwSignal::new(None),
+            idp: ArcRwSignal::new(IdpReachability::Answering),
+            waiting: RefCell::new(None),
+            gate_running: Cell::new(false),
+            tabs: RefCell::new(None),
         })))
     }
 
@@ -81,6 +120,20 @@ impl Session {
     /// The session's state for the UI (reactive).
     pub fn status(&self) -> ArcRwSignal<SessionStatus> {
         self.0.status.clone()
+    }
+
+    /// Whether the sign-in service answered when last asked (reactive).
+    pub fn idp_reachability(&self) -> ArcRwSignal<IdpReachability> {
+        self.0.idp.clone()
+    }
+
+    /// When the access token expires, on the browser's clock, if signed in.
+    pub fn token_expires_at_ms(&self) -> Option<f64> {
+        self.0
+            .tokens
+            .borrow()
+            .as_ref()
+            .map(|held| held.expires_at_ms)
     }
 
     /// A problem to show on the landing page (e.g. a refused sign-in), reactive.
@@ -127,6 +180,8 @@ impl Session {
         let held = HeldTokens::new(set, self.0.clock.now_ms());
         let user = User::from_claims(&held.claims);
         *self.0.tokens.borrow_mut() = Some(held);
+        self.0.confirmed_at_ms.set(self.0.clock.now_ms());
+        self.set_idp(IdpReachability::Answering);
         self.0.notice.set(None);
         self.0.status.set(SessionStatus::SignedIn(user));
         self.schedule_refresh();
@@ -157,8 +212,18 @@ impl Session {
         if due > 0.0 {
             return self.current_access_token();
         }
-        self.refresh().await?;
+        match self.refresh().await {
+            // The IdP does not answer: the token still works until it expires.
+            Err(err) if err.is_network() && self.token_expires_in_ms() > 0.0 => {}
+            outcome => outcome?,
+        }
         self.current_access_token()
+    }
+
+    /// Milliseconds the access token has left (0 when signed out).
+    fn token_expires_in_ms(&self) -> f64 {
+        let now = self.0.clock.now_ms();
+        self.token_expires_at_ms().map_or(0.0, |at| at - now)
     }
 
     /// After the API refused `rejected` (401): refresh once unless a newer token already exists.
@@ -186,149 +251,6 @@ impl Session {
         }
     }
 
-    /// Refreshes the tokens; concurrent callers share one token-endpoint request.
-    pub async fn refresh(&self) -> Result<(), Error> {
-        let flight = {
-            let mut slot = self.0.in_flight.borrow_mut();
-            if let Some(flight) = slot.as_ref() {
-                flight.clone()
-            } else {
-                let session = self.clone();
-                let refresh: LocalFuture<'static, Result<(), Error>> = Box::pin(async move {
-                    let outcome = session.refresh_once().await;
-                    session.0.in_flight.borrow_mut().take();
-                    outcome
-                });
-                let flight = refresh.shared();
-                *slot = Some(flight.clone());
-                flight
-            }
-        };
-        flight.await
-    }
-
-    async fn refresh_once(&self) -> Result<(), Error> {
-        let used = self
-            .0
-            .tokens
-            .borrow()
-            .as_ref()
-            .and_then(|held| held.set.refresh_token.clone())
-            .ok_or_else(|| self.signed_out_error())?;
-        let http = self.http();
-        let outcome = login::refresh(&self.0.endpoints, http.as_ref(), &used).await;
-        let still_current = self
-            .0
-            .tokens
-            .borrow()
-            .as_ref()
-            .is_some_and(|held| held.set.refresh_token.as_deref() == Some(used.as_str()));
-        if !still_current {
-            // Signed out (or in again) while the request was out: its answer belongs to no one.
-            return Err(self.signed_out_error());
-        }
-        match outcome {
-            Ok(mut set) => {
-                let previous_id_token = self
-                    .0
-                    .tokens
-                    .borrow()
-                    .as_ref()
-                    .and_then(|held| held.set.id_token.clone());
-                if set.refresh_token.is_none() {
-                    // The same refresh token stays in use, and so does its end.
-                    set.refresh_token = Some(used);
-                    let now = self.0.clock.now_ms();
-                    set.refresh_expires_in_seconds = self
-                        .session_ends_at_ms()
-                        .map(|ends| ((ends - now) / 1000.0).max(0.0) as u64);
-                }
-                match set.id_token.as_deref() {
-                    None => set.id_token = previous_id_token,
-                    Some(fresh) => {
-                        let now_seconds = (self.0.clock.now_ms() / 1000.0) as i64;
-                        let endpoints = &self.0.endpoints;
-                        let checked = id_token::verify_refreshed(
-                            http.as_ref(),
-                            endpoints,
-                            fresh,
-                            previous_id_token.as_deref(),
-                            now_seconds,
-                        )
-                        .await;
-                        if let Err(err) = checked {
-                            self.forget(SessionStatus::Ended);
-                            return Err(err);
-                        }
-                    }
-                }
-                self.accept(set);
-                Ok(())
-            }
-            Err(Error::SessionEnded) => {
-                self.forget(SessionStatus::Ended);
-                Err(Error::SessionEnded)
-            }
-            Err(err) => Err(err),
-        }
-    }
-
-    /// (Re)starts the timer for the current tokens; any older timer is cancelled.
-    fn schedule_refresh(&self) {
-        let generation = self.0.timer_generation.get() + 1;
-        self.0.timer_generation.set(generation);
-        let Some(delay) = self.refresh_due_in_ms() else {
-            return;
-        };
-        // The timer starts now, not when the task first runs.
-        let wake_up = self.0.clock.sleep(delay);
-        let session = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            wake_up.await;
-            session.run_timer(generation).await;
-        });
-    }
-
-    /// The timer fired: refresh, retrying network failures with backoff while the token lasts.
-    async fn run_timer(&self, generation: u64) {
-        let mut backoff = RETRY_FIRST_MS;
-        while self.0.timer_generation.get() == generation {
-            match self.refresh().await {
-                Err(err) if err.is_network() => {
-                    let now = self.0.clock.now_ms();
-                    let left = self
-                        .0
-                        .tokens
-                        .borrow()
-                        .as_ref()
-                        .map_or(0.0, |held| held.expires_at_ms - now);
-                    if left <= 0.0 {
-                        // Expired: the next API call tries again and reports the network error.
-                        return;
-                    }
-                    self.0.clock.sleep(backoff.min(left)).await;
-                    backoff = (backoff * 2.0).min(RETRY_MAX_MS);
-                }
-                // Success rescheduled the timer; other errors ended or left the session.
-                _ => return,
-            }
-        }
-    }
-
-    /// A tab that becomes visible again checks at once (timers in hidden tabs run late).
-    pub fn check_now(&self) {
-        match self.refresh_due_in_ms() {
-            Some(due) if due <= 0.0 => {
-                let session = self.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = session.access_token().await;
-                });
-            }
-            Some(_) => self.schedule_refresh(),
-            None => {}
-        }
-    }
-
     /// Exchanges the callback's code, checks the ID token, and signs in.
     pub async fn complete_sign_in(
         &self,
@@ -340,7 +262,8 @@ impl Session {
         };
         let http = self.http();
         let endpoints = &self.0.endpoints;
-        let set = login::exchange_code(endpoints, http.as_ref(), code, verifier).await?;
+        let token_http = self.token_http();
+        let set = login::exchange_code(endpoints, token_http.as_ref(), code, verifier).await?;
         let token = set
             .id_token
             .as_deref()
@@ -355,32 +278,7 @@ impl Session {
         };
         id_token::verify(token, &jwks, expected).await?;
         self.accept(set);
+        self.tell_other_tabs(TabMessage::SignedIn);
         Ok(())
-    }
-
-    /// Sends the browser to the IdP to sign in, coming back to `return_to` (a same-origin path).
-    pub fn sign_in(&self, return_to: &str) -> Result<(), Error> {
-        self.redirect_to_idp(RedirectKind::SignIn, return_to, false)
-    }
-
-    pub(crate) fn redirect_to_idp(
-        &self,
-        kind: RedirectKind,
-        return_to: &str,
-        retried: bool,
-    ) -> Result<(), Error> {
-        let return_to = redirect_state::safe_return_path(return_to);
-        let redirect = login::authorization_redirect(&self.0.endpoints, kind, return_to, retried)?;
-        redirect_state::save(&redirect.pending)?;
-        navigate(&redirect.url)
-    }
-
-    /// Forgets the tokens and posts the logout to the IdP's end-session endpoint.
-    pub fn sign_out(&self) -> Result<(), Error> {
-        // Not `Anonymous`: a protected page would start a sign-in and overtake the logout.
-        let id_token = self.forget(SessionStatus::Leaving);
-        let logout = login::end_session(&self.0.endpoints, id_token.as_deref())?;
-        redirect_state::save(&logout.pending)?;
-        post_form(&logout.action, &logout.fields)
     }
 }

@@ -28,23 +28,25 @@ pub(crate) struct HeldTokens {
     /// When the refresh token (and with it the session) can no longer be used, on the browser's
     /// clock; `None` when the IdP did not say (`refresh_expires_in` absent or 0).
     pub session_ends_at_ms: Option<f64>,
+    /// How far the browser's clock is ahead of the IdP's (from `iat`; 0 when not known).
+    pub clock_skew_ms: f64,
 }
 
 impl HeldTokens {
     /// Clock skew comes from `iat`: the token was issued "now" on the browser's clock.
     pub fn new(set: TokenSet, now_ms: f64) -> Self {
         let claims = AccessClaims::of(&set.access_token);
-        let (expires_at_ms, lifetime_ms) = match (claims.exp, claims.iat) {
+        let (expires_at_ms, lifetime_ms, clock_skew_ms) = match (claims.exp, claims.iat) {
             (Some(exp), Some(iat)) if exp > iat => {
                 let (exp_ms, iat_ms) = (exp as f64 * 1000.0, iat as f64 * 1000.0);
                 let skew_ms = now_ms - iat_ms;
-                (exp_ms + skew_ms, exp_ms - iat_ms)
+                (exp_ms + skew_ms, exp_ms - iat_ms, skew_ms)
             }
             _ => {
                 let lifetime = set
                     .expires_in_seconds
                     .map_or(FALLBACK_LIFETIME_MS, |s| s as f64 * 1000.0);
-                (now_ms + lifetime, lifetime)
+                (now_ms + lifetime, lifetime, 0.0)
             }
         };
         let session_ends_at_ms = set
@@ -56,6 +58,7 @@ impl HeldTokens {
             expires_at_ms,
             lifetime_ms,
             session_ends_at_ms,
+            clock_skew_ms,
         }
     }
 

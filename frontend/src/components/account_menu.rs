@@ -106,7 +106,9 @@ pub fn AccountMenu() -> impl IntoView {
                         .into_any()
                 }
                 SessionStatus::Starting | SessionStatus::Leaving => ().into_any(),
-                SessionStatus::Anonymous | SessionStatus::Ended => {
+                SessionStatus::Anonymous
+                | SessionStatus::Ended
+                | SessionStatus::SignedOutElsewhere => {
                     view! {
                         <button
                             type="button"

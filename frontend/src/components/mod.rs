@@ -2,6 +2,7 @@
 
 pub mod account_menu;
 pub mod error_panel;
+pub mod idp_notice;
 pub mod loading;
 pub mod notices;
 pub mod protected;

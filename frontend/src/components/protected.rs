@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    auth::{Session, SessionStatus},
+    auth::{IdpReachability, Session, SessionStatus},
     components::loading::Loading,
     routes,
 };
@@ -24,6 +24,7 @@ enum Shown {
 pub fn Protected(children: ChildrenFn) -> impl IntoView {
     let session = expect_context::<Session>();
     let status = session.status();
+    let idp = session.idp_reachability();
     let failure = RwSignal::new(None::<String>);
 
     let redirect_status = status.clone();
@@ -40,7 +41,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
     // would lose what was typed, and it would load everything again).
     let shown = Memo::new(move |_| match status.get() {
         SessionStatus::SignedIn(_) => Shown::Page,
-        SessionStatus::Ended => Shown::Ended,
+        SessionStatus::Ended | SessionStatus::SignedOutElsewhere => Shown::Ended,
         SessionStatus::Leaving => Shown::Leaving,
         SessionStatus::Anonymous | SessionStatus::Starting => Shown::Redirecting,
     });
@@ -62,8 +63,14 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
         }
         .into_any(),
         (Shown::Leaving, None) => view! { <Loading label="Signing out…" /> }.into_any(),
-        (Shown::Redirecting, None) => {
-            view! { <Loading label="Redirecting to sign-in…" /> }.into_any()
-        }
+        (Shown::Redirecting, None) => match idp.get() {
+            IdpReachability::Answering => {
+                view! { <Loading label="Redirecting to sign-in…" /> }.into_any()
+            }
+            // The notice above says why; the page waits here, not on a dead sign-in page.
+            IdpReachability::NotAnswering { .. } => {
+                view! { <Loading label="Waiting for the sign-in service…" /> }.into_any()
+            }
+        },
     }
 }

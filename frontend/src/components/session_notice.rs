@@ -1,4 +1,5 @@
-//! The notice shown when the IdP ended the session, and the "Sign in again" button both session notices use.
+//! The notices shown when the IdP ended the session or another tab signed out, and the "Sign in
+//! again" button the session notices use.
 
 use leptos::prelude::*;
 
@@ -25,7 +26,7 @@ pub fn SignInAgainButton(session: Session) -> impl IntoView {
     }
 }
 
-/// Visible only while the session status is `Ended`.
+/// Visible only while the session status is `Ended` or `SignedOutElsewhere`.
 #[component]
 pub fn SessionEndedNotice() -> impl IntoView {
     let Some(session) = use_context::<Session>() else {
@@ -33,19 +34,27 @@ pub fn SessionEndedNotice() -> impl IntoView {
     };
     let status = session.status();
     let notice = move || {
-        (status.get() == SessionStatus::Ended).then(|| {
-            view! {
-                <section class="notice" role="alert" data-testid="session-ended">
-                    <div class="notice__inner">
-                        <p>
-                            <strong>"Your session has ended."</strong>
-                            " You were signed out by the sign-in server (for example after a long "
-                            "break or a sign-out elsewhere). Sign in again to continue where you were."
-                        </p>
-                        <SignInAgainButton session=session.clone() />
-                    </div>
-                </section>
-            }
+        let (test_id, headline, detail) = match status.get() {
+            SessionStatus::Ended => (
+                "session-ended",
+                "Your session has ended.",
+                " You were signed out by the sign-in server (for example after a long break or a \
+                 sign-out elsewhere). Sign in again to continue where you were.",
+            ),
+            SessionStatus::SignedOutElsewhere => (
+                "signed-out-elsewhere",
+                "You signed out in another tab.",
+                " This tab is signed out too. Sign in again to continue where you were.",
+            ),
+            _ => return None,
+        };
+        Some(view! {
+            <section class="notice" role="alert" data-testid=test_id>
+                <div class="notice__inner">
+                    <p><strong>{headline}</strong>{detail}</p>
+                    <SignInAgainButton session=session.clone() />
+                </div>
+            </section>
         })
     };
     notice.into_any()

@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use frontend::{
-    auth::{Session, endpoints::Endpoints, login::TokenSet},
+    auth::{Session, dpop::DpopKey, endpoints::Endpoints, login::TokenSet},
     config::KeycloakJson,
 };
 
@@ -21,6 +21,7 @@ pub fn keycloak(auth_server_url: &str) -> KeycloakJson {
         resource: "mo".into(),
         public_client: true,
         confidential_port: 0,
+        dpop: false,
     }
 }
 
@@ -34,6 +35,8 @@ pub struct Harness {
     pub clock: Rc<FakeClock>,
     pub http: Rc<FakeHttp>,
     pub session: Session,
+    /// Whether the session has a DPoP key (and its tokens are bound to it).
+    pub dpop: bool,
 }
 
 pub fn harness() -> Harness {
@@ -44,6 +47,21 @@ pub fn harness() -> Harness {
         clock,
         http,
         session,
+        dpop: false,
+    }
+}
+
+/// A session with a DPoP key made by WebCrypto, as the app makes one when `keycloak.json` says so.
+pub async fn harness_with_dpop() -> Harness {
+    let clock = FakeClock::new();
+    let http = FakeHttp::new();
+    let key = Rc::new(DpopKey::generate().await.expect("a DPoP key"));
+    let session = Session::with_dpop(endpoints(), clock.clone(), http.clone(), Some(key));
+    Harness {
+        clock,
+        http,
+        session,
+        dpop: true,
     }
 }
 
@@ -57,6 +75,7 @@ impl Harness {
             id_token: Some("id-token-1".into()),
             expires_in_seconds: Some(lifetime_s as u64),
             refresh_expires_in_seconds: None,
+            dpop_bound: self.dpop,
         });
         token
     }

@@ -108,6 +108,8 @@ pub async fn settle() {
 #[derive(Debug, Clone)]
 pub enum Canned {
     Json(u16, Value),
+    /// JSON with extra answer headers (e.g. `DPoP-Nonce`, `WWW-Authenticate`).
+    JsonWithHeaders(u16, Value, Vec<(&'static str, String)>),
     NetworkError,
 }
 
@@ -117,6 +119,8 @@ pub struct Sent {
     pub method: String,
     pub url: String,
     pub authorization: Option<String>,
+    /// The `DPoP` proof header, if any.
+    pub dpop: Option<String>,
     pub body: String,
 }
 
@@ -185,6 +189,11 @@ impl HttpClient for FakeHttp {
                 .get("authorization")
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
+            dpop: request
+                .headers()
+                .get("dpop")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
             body: String::from_utf8_lossy(request.body()).into_owned(),
         });
         let canned = self
@@ -200,14 +209,25 @@ impl HttpClient for FakeHttp {
             }
             match canned {
                 Canned::NetworkError => Err(Error::Network("connection refused".into())),
-                Canned::Json(status, body) => Ok(oauth2::http::Response::builder()
-                    .status(status)
-                    .header("Content-Type", "application/json")
-                    .body(body.to_string().into_bytes())
-                    .expect("a valid response")),
+                Canned::Json(status, body) => Ok(json_response(status, &body, &[])),
+                Canned::JsonWithHeaders(status, body, headers) => {
+                    Ok(json_response(status, &body, &headers))
+                }
             }
         })
     }
+}
+
+fn json_response(status: u16, body: &Value, headers: &[(&'static str, String)]) -> HttpResponse {
+    let mut response = oauth2::http::Response::builder()
+        .status(status)
+        .header("Content-Type", "application/json");
+    for (name, value) in headers {
+        response = response.header(*name, value);
+    }
+    response
+        .body(body.to_string().into_bytes())
+        .expect("a valid response")
 }
 
 pub fn b64(bytes: &[u8]) -> String {

@@ -45,15 +45,14 @@ impl Idp {
             return Err("the callback's state does not match the request's".into());
         }
         let code = params.get("code").ok_or("the callback has no code")?;
-        let tokens = self
-            .token_request(&[
-                ("grant_type", "authorization_code"),
-                ("client_id", BROWSER_CLIENT),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-                ("code_verifier", &verifier),
-            ])
-            .await?;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("client_id", BROWSER_CLIENT),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", &verifier),
+        ];
+        let tokens = self.token_request_proven(&form, self.own_key()).await?;
         let id_token = tokens
             .id_token
             .as_deref()
@@ -114,14 +113,30 @@ impl Idp {
         }
     }
 
-    /// The refresh-token grant for a token of the browser client (`mo`), as the SPA sends it.
+    /// The refresh-token grant for a token of the browser client (`mo`), as the SPA sends it
+    /// (with a proof of [`Idp::dpop`] when the realm binds tokens).
     pub async fn code_flow_refresh(&self, refresh_token: &str) -> TestResult<Tokens> {
-        self.token_request(&[
+        self.code_flow_refresh_proven(refresh_token, self.own_key())
+            .await
+    }
+
+    /// The refresh-token grant of the `mo` client with a proof by `key`, or none.
+    pub async fn code_flow_refresh_proven(
+        &self,
+        refresh_token: &str,
+        key: Option<&server::test_support::DpopKey>,
+    ) -> TestResult<Tokens> {
+        let form = [
             ("grant_type", "refresh_token"),
             ("client_id", BROWSER_CLIENT),
             ("refresh_token", refresh_token),
-        ])
-        .await
+        ];
+        self.token_request_proven(&form, key).await
+    }
+
+    /// This test's own DPoP key when the realm binds tokens.
+    fn own_key(&self) -> Option<&server::test_support::DpopKey> {
+        self.binds_tokens().then_some(&self.dpop)
     }
 }
 
