@@ -83,7 +83,8 @@ fn token_validation(c: &mut Criterion) {
     // A DPoP proof of a bound request: parse, claims, thumbprint, ES256 verify, replay memory.
     // Each iteration checks a fresh proof (signed before timing), as every request brings one.
     let key = DpopKey::generate();
-    let url = url::Url::parse("https://mo.example/api/v1/org-units").unwrap();
+    let urls = [url::Url::parse("https://mo.example/api/v1/org-units").unwrap()];
+    let url = &urls[0];
     let checker = ProofChecker::new(
         ProofRules {
             max_age_seconds: 300,
@@ -100,7 +101,7 @@ fn token_validation(c: &mut Criterion) {
         b.iter(|| {
             let request = ProvenRequest {
                 method: "GET",
-                url: &url,
+                urls: &urls,
                 access_token: &token,
                 jkt: &key.thumbprint,
             };

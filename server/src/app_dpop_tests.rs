@@ -1,6 +1,6 @@
 //! DPoP over HTTP: bound tokens with proofs for the request, and every way of presenting them
 //! wrongly, each a 401 with the RFC 9449 challenge (never a 500); `dpop_required` and
-//! `public_origin`.
+//! `public_origins`.
 
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
@@ -181,8 +181,9 @@ async fn without_a_token_both_schemes_are_offered_and_required_dpop_refuses_bear
 }
 
 #[tokio::test]
-async fn proofs_name_the_public_origin_when_one_is_set() {
-    let (server, app) = start(|s| s.public_origin = "https://mo.example.dk".into()).await;
+async fn proofs_name_one_of_the_public_origins_when_they_are_set() {
+    let origins = "https://mo.example.dk, http://127.0.0.1:8080";
+    let (server, app) = start(|s| s.public_origins = origins.into()).await;
     let key = DpopKey::generate();
     let token = bound_token(&server, &key);
     let authorization = format!("DPoP {token}");

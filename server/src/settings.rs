@@ -47,7 +47,7 @@ pub struct Settings {
     pub dpop_required: bool,
     pub dpop_proof_max_age_seconds: u64,
     pub dpop_replay_cache_entries: usize,
-    pub public_origin: String,
+    pub public_origins: String,
 }
 
 /// Why the settings cannot be used; the message always names the setting.

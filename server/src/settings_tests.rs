@@ -286,3 +286,41 @@ fn algorithm_list() {
     s.keycloak_signing_alg = "RS256,ES256".into();
     assert!(s.validate().is_err());
 }
+
+#[test]
+fn dpop_settings() {
+    let s = Settings::load_from(
+        None,
+        env(&[(
+            "PUBLIC_ORIGINS",
+            "https://mo.example.dk, http://127.0.0.1:8080",
+        )]),
+    )
+    .unwrap();
+    let origins: Vec<String> = s
+        .resolve()
+        .unwrap()
+        .public_origins
+        .iter()
+        .map(|url| url.origin().ascii_serialization())
+        .collect();
+    assert_eq!(origins, ["https://mo.example.dk", "http://127.0.0.1:8080"]);
+    assert!(
+        Settings::from_defaults()
+            .resolve()
+            .unwrap()
+            .public_origins
+            .is_empty()
+    );
+    for (setting, value) in [
+        ("PUBLIC_ORIGINS", "https://mo.example.dk/app"),
+        ("PUBLIC_ORIGINS", "mo.example.dk"),
+        ("DPOP_PROOF_MAX_AGE_SECONDS", "1"),
+        ("DPOP_REPLAY_CACHE_ENTRIES", "0"),
+    ] {
+        let message = error_of(&[(setting, value)]);
+        assert!(message.contains(&setting.to_ascii_lowercase()), "{message}");
+    }
+    let message = error_of(&[("DPOP", "false"), ("DPOP_REQUIRED", "true")]);
+    assert!(message.contains("dpop_required"), "{message}");
+}

@@ -27,7 +27,7 @@ struct Inner {
     validator: Validator,
     jwks: Arc<JwksCache>,
     proofs: ProofChecker,
-    public_origin: Option<Url>,
+    public_origins: Vec<Url>,
     metrics: Arc<Metrics>,
     db: Store,
     keycloak_json: api::KeycloakJson,
@@ -59,7 +59,7 @@ impl AppState {
                     },
                     settings.dpop_replay_cache_entries,
                 ),
-                public_origin: resolved.public_origin,
+                public_origins: resolved.public_origins,
                 db: Store::connect_lazy(&settings.database_url, settings.pool_limits())?,
                 csp: csp::policy(&resolved.idp_browser_origin)?,
                 keycloak_json: resolved.keycloak_json,
@@ -89,9 +89,9 @@ impl AppState {
         &self.inner.proofs
     }
 
-    /// `public_origin`, when set (see [`crate::routes::authenticate`] for the default).
-    pub fn public_origin(&self) -> Option<&Url> {
-        self.inner.public_origin.as_ref()
+    /// `public_origins` (see [`crate::routes::authenticate`] for what none means).
+    pub fn public_origins(&self) -> &[Url] {
+        &self.inner.public_origins
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {

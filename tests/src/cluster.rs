@@ -246,6 +246,8 @@ impl Cluster {
         let idp = Idp::start_with(options).await?;
         let mut settings = settings_for(&idp);
         settings.database_url = database_url;
+        // Browsers reach the instances through nginx, whose origin DPoP proofs name.
+        settings.public_origins = format!("http://127.0.0.1:{nginx_port}");
         let mut instances = (0..n)
             .map(|_| Instance::spawn(Path::new(binary), &settings))
             .collect::<TestResult<Vec<_>>>()?;

@@ -26,9 +26,9 @@ async fn stack() -> TestResult<Stack> {
     Stack::for_browser(IdpOptions::default()).await
 }
 
-/// Opens the landing page (anonymous after the silent check), clicks "Log in" and, in the same
-/// script, reads the pending redirect record the app just stored, optionally setting its
-/// `return_to` first. The browser is then on its way to the IdP.
+/// Opens the landing page (anonymous after the silent check), clicks "Log in" and catches the
+/// pending redirect record as the app stores it (after its check that the IdP answers), setting
+/// its `return_to` first when asked. The browser is then on its way to the IdP.
 async fn start_sign_in(
     client: &Client,
     stack: &Stack,
@@ -38,17 +38,19 @@ async fn start_sign_in(
     wait_for(client, "[data-testid=log-in]").await?;
     wait_for_url(client, &stack.url("/")).await?;
     let script = r#"
-        const [key, returnTo] = arguments;
+        const [key, returnTo, done] = arguments;
+        const setItem = Storage.prototype.setItem;
+        Storage.prototype.setItem = function (name, value) {
+            if (name !== key) return setItem.call(this, name, value);
+            const record = JSON.parse(value);
+            if (returnTo !== null) record.return_to = returnTo;
+            setItem.call(this, name, JSON.stringify(record));
+            done(record);
+        };
         document.querySelector('[data-testid=log-in]').click();
-        const record = JSON.parse(sessionStorage.getItem(key));
-        if (record && returnTo !== null) {
-            record.return_to = returnTo;
-            sessionStorage.setItem(key, JSON.stringify(record));
-        }
-        return record;
     "#;
     let record = client
-        .execute(script, vec![json!(PENDING_KEY), json!(return_to)])
+        .execute_async(script, vec![json!(PENDING_KEY), json!(return_to)])
         .await?;
     Ok(serde_json::from_value(record)?)
 }

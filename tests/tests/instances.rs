@@ -87,14 +87,16 @@ async fn two_clients_on_two_instances_race_on_one_version_50_times() -> TestResu
 async fn nginx_spreads_requests_and_a_killed_instance_is_skipped_then_back() -> TestResult {
     let mut cluster = cluster(2).await?;
     let via_nginx = Client::login(&cluster.idp, &cluster.nginx.origin(), "alvida").await?;
-    for _ in 0..10 {
+    for _ in 0..40 {
         via_nginx.units().await?;
     }
+    // Requests without a DPoP proof are spread at random: each instance gets a fair share (8 or
+    // fewer of 40 has a chance of about 1 in 10 000).
     for instance in &cluster.instances {
         let served = instance.api_requests().await?;
         assert!(
-            served >= 3.0,
-            "round robin: instance {} answered {served}",
+            served >= 9.0,
+            "spread: instance {} answered {served} of 40",
             instance.port
         );
     }
@@ -138,6 +140,43 @@ async fn nginx_spreads_requests_and_a_killed_instance_is_skipped_then_back() -> 
             .any(|u| u.name == "Made while the first instance is down"),
         "the restarted instance reads what was written while it was away"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_dpop_proof_replayed_through_nginx_is_refused_whichever_instance_is_next() -> TestResult {
+    let cluster = cluster(2).await?;
+    let nginx = cluster.nginx.origin();
+    let idp = &cluster.idp;
+    let token = idp
+        .code_flow_tokens("eline", &format!("{nginx}/callback"))
+        .await?;
+    let url = format!("{nginx}/api/v1/me");
+    let http = reqwest::Client::new();
+    let send = |proof: String| {
+        http.get(&url)
+            .header("Authorization", format!("DPoP {}", token.access_token))
+            .header("DPoP", proof)
+            .send()
+    };
+    for round in 0..20 {
+        let proof = idp.dpop.proof("GET", &url, Some(&token.access_token));
+        let first = send(proof.clone()).await?.status();
+        assert_eq!(first, StatusCode::OK, "round {round}");
+        let replay = send(proof).await?;
+        assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "round {round}");
+        let body: api::ErrorBody = replay.json().await?;
+        assert!(body.description.contains("used before"), "{body:?}");
+    }
+    // The proofs were spread over both instances, each refusing its own replays.
+    for instance in &cluster.instances {
+        let served = instance.api_requests().await?;
+        assert!(
+            served >= 4.0,
+            "instance {} answered {served} of 40",
+            instance.port
+        );
+    }
     Ok(())
 }
 

@@ -173,7 +173,10 @@ async fn the_imported_realm_is_what_an_operator_would_run() -> TestResult {
     assert_eq!(mo["directAccessGrantsEnabled"], false, "no password grant");
     assert_eq!(mo["implicitFlowEnabled"], false);
     assert_eq!(mo["attributes"]["pkce.code.challenge.method"], "S256");
-    assert_eq!(mo["attributes"][DPOP_ATTRIBUTE], "true", "DPoP-bound tokens required");
+    assert_eq!(
+        mo["attributes"][DPOP_ATTRIBUTE], "true",
+        "DPoP-bound tokens required"
+    );
     let uris = |value: &Value| -> Vec<String> {
         value
             .as_array()

@@ -14,14 +14,13 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{
     clock::LocalFuture,
-    http::{HttpClient, HttpRequest, HttpResponse},
-    login::random_token,
+    http::{DPOP_NONCE_HEADER, HttpClient, HttpRequest, HttpResponse},
+    random::random_token,
 };
 use crate::error::Error;
 
-/// The request header that carries a proof, and the answer header that carries a nonce.
+/// The request header that carries a proof.
 pub const DPOP_HEADER: &str = "dpop";
-pub const NONCE_HEADER: &str = "dpop-nonce";
 
 /// A tab's DPoP key: the private half never leaves WebCrypto.
 pub struct DpopKey {
@@ -163,7 +162,7 @@ impl DpopKey {
     fn remember_nonce(&self, url: &str, response: &HttpResponse) -> bool {
         let Some(nonce) = response
             .headers()
-            .get(NONCE_HEADER)
+            .get(DPOP_NONCE_HEADER)
             .and_then(|value| value.to_str().ok())
         else {
             return false;

@@ -7,6 +7,9 @@ use oauth2::http;
 use super::clock::LocalFuture;
 use crate::error::Error;
 
+/// The answer header that carries a DPoP server nonce (RFC 9449 §8).
+pub const DPOP_NONCE_HEADER: &str = "dpop-nonce";
+
 pub type HttpRequest = http::Request<Vec<u8>>;
 pub type HttpResponse = http::Response<Vec<u8>>;
 
@@ -67,7 +70,7 @@ async fn fetch(request: HttpRequest) -> Result<HttpResponse, Error> {
     for name in [
         http::header::CONTENT_TYPE,
         http::header::WWW_AUTHENTICATE,
-        http::HeaderName::from_static(super::dpop::NONCE_HEADER),
+        http::HeaderName::from_static(DPOP_NONCE_HEADER),
     ] {
         if let Some(value) = headers.get(name.as_str()) {
             answer = answer.header(name, value);

@@ -2,7 +2,6 @@
 //! S256, `state`, `nonce`, scope `openid profile email`), the code exchange, the refresh grant,
 //! and the end-session URL.
 
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use oauth2::{
     AuthUrl, AuthorizationCode, Client, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
     ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
@@ -19,15 +18,13 @@ use serde::{Deserialize, Serialize};
 use super::{
     endpoints::Endpoints,
     http::{HttpClient, oauth2_client},
+    random::random_token,
     redirect_state::{PendingRedirect, RedirectKind},
 };
 use crate::error::Error;
 
 /// The scopes every sign-in asks for.
 pub const SCOPES: [&str; 3] = ["openid", "profile", "email"];
-/// Random bytes in each PKCE verifier, `state` and `nonce` (32 bytes = 43 base64url characters,
-/// RFC 7636's recommendation for the verifier).
-pub const RANDOM_BYTES: usize = 32;
 
 /// Members of a token response that plain OAuth 2.0 does not know: OpenID Connect's `id_token`
 /// and Keycloak's `refresh_expires_in` (seconds until the refresh token, and so the session, can
@@ -81,17 +78,6 @@ impl std::fmt::Debug for TokenSet {
 pub struct Redirect {
     pub url: String,
     pub pending: PendingRedirect,
-}
-
-/// [`RANDOM_BYTES`] from the browser's CSPRNG (`crypto.getRandomValues`), base64url.
-pub(crate) fn random_token() -> Result<String, Error> {
-    let mut bytes = [0u8; RANDOM_BYTES];
-    web_sys::window()
-        .ok_or_else(|| Error::Browser("no window".into()))?
-        .crypto()
-        .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes))
-        .map_err(|_| Error::Browser("crypto.getRandomValues is not available".into()))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 fn client(endpoints: &Endpoints) -> Result<OidcClient, Error> {

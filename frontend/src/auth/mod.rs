@@ -13,6 +13,7 @@ pub mod id_token;
 pub mod jwt;
 pub mod login;
 pub mod navigation;
+pub mod random;
 pub mod redirect_state;
 pub mod session;
 pub mod tokens;

@@ -102,8 +102,8 @@ impl From<ProofError> for ProofRefusal {
 pub struct ProvenRequest<'a> {
     /// `GET`, `PATCH`, ... (compared exactly, RFC 9110 methods are case-sensitive).
     pub method: &'a str,
-    /// The request's URL as the client sees it (scheme, host, port, path).
-    pub url: &'a Url,
+    /// The request's URL as clients may see it (scheme, host, port, path): `htu` names one.
+    pub urls: &'a [Url],
     pub access_token: &'a str,
     /// The token's `cnf.jkt`.
     pub jkt: &'a str,
@@ -240,7 +240,7 @@ impl ProofChecker {
         if htm != request.method {
             return Err(ProofError::WrongMethod);
         }
-        if !same_resource(htu, request.url) {
+        if !request.urls.iter().any(|url| same_resource(htu, url)) {
             return Err(ProofError::WrongUrl);
         }
         let iat = claims_iat(claims)?;

@@ -25,10 +25,10 @@ fn check_as(
     method: &str,
     url: &str,
 ) -> Result<(), ProofRefusal> {
-    let url = Url::parse(url).unwrap();
+    let urls = [Url::parse(url).unwrap()];
     let request = ProvenRequest {
         method,
-        url: &url,
+        urls: &urls,
         access_token: TOKEN,
         jkt: &key.thumbprint,
     };
@@ -101,7 +101,7 @@ fn the_proof_must_be_for_this_request_and_token() {
             None,
             ProvenRequest {
                 method: "PATCH",
-                url: &Url::parse(URL).unwrap(),
+                urls: &[Url::parse(URL).unwrap()],
                 access_token: TOKEN,
                 jkt: &key.thumbprint,
             },

@@ -54,14 +54,14 @@ impl FromRequestParts<AppState> for Principal {
             (Scheme::Bearer, Some(_)) => return Err(refuse_token(TokenError::BoundToKey)),
             (Scheme::Dpop, None) => return Err(refuse_token(TokenError::NotBound)),
             (Scheme::Dpop, Some(jkt)) => {
-                let url = request_url(state, parts);
-                let Some(url) = url.as_ref() else {
+                let urls = request_urls(state, parts);
+                if urls.is_empty() {
                     let reason = Unauthorized::InvalidProof(ProofError::WrongUrl);
                     return Err(refuse(state, reason, challenge));
-                };
+                }
                 let request = ProvenRequest {
                     method: parts.method.as_str(),
-                    url,
+                    urls: &urls,
                     access_token: presented.token,
                     jkt,
                 };
@@ -93,23 +93,31 @@ fn refuse(state: &AppState, reason: Unauthorized, challenge: Challenge) -> Error
     Error::unauthorized(state.realm(), reason, challenge)
 }
 
-/// The URL the client sent this request to, as a DPoP proof names it: `public_origin` and the
-/// path, or without that setting `http://` and the `Host` header (the authority for HTTP/2).
-fn request_url(state: &AppState, parts: &Parts) -> Option<Url> {
+/// The URLs a client may have sent this request to, as a DPoP proof names them: each of
+/// `public_origins` with the path, or without that setting `http://` and the `Host` header (the
+/// authority for HTTP/2).
+fn request_urls(state: &AppState, parts: &Parts) -> Vec<Url> {
     let path = parts
         .extensions
         .get::<OriginalUri>()
         .map_or(parts.uri.path(), |original| original.path());
-    // Text joined, not `Url::join`: a path such as `//other.host/x` stays a path.
-    let origin = match state.public_origin() {
-        Some(origin) => origin.origin().ascii_serialization(),
-        None => {
-            let host = match parts.headers.get(HOST) {
-                Some(host) => host.to_str().ok()?,
-                None => parts.uri.authority()?.as_str(),
-            };
-            format!("http://{host}")
-        }
+    let host = || match parts.headers.get(HOST) {
+        Some(host) => host.to_str().ok(),
+        None => parts.uri.authority().map(|authority| authority.as_str()),
     };
-    Url::parse(&format!("{origin}{path}")).ok()
+    let origins: Vec<String> = match state.public_origins() {
+        [] => host()
+            .map(|host| format!("http://{host}"))
+            .into_iter()
+            .collect(),
+        listed => listed
+            .iter()
+            .map(|origin| origin.origin().ascii_serialization())
+            .collect(),
+    };
+    // Text joined, not `Url::join`: a path such as `//other.host/x` stays a path.
+    origins
+        .iter()
+        .filter_map(|origin| Url::parse(&format!("{origin}{path}")).ok())
+        .collect()
 }

@@ -19,7 +19,7 @@ impl Settings {
             jwks_url: self.jwks_url(&auth_server_url)?,
             signing_algorithms,
             idp_browser_origin: auth_server_url.origin().ascii_serialization(),
-            public_origin: self.public_origin()?,
+            public_origins: self.public_origins()?,
             keycloak_json: api::KeycloakJson {
                 realm: self.keycloak_realm.clone(),
                 auth_server_url: auth_server_url.to_string(),
@@ -86,26 +86,32 @@ impl Settings {
         Url::parse(&raw).map_err(|e| invalid("keycloak_host", format!("gives a bad URL: {e}")))
     }
 
-    /// `public_origin`: "" (none), or an http(s) origin without path, query or user.
-    fn public_origin(&self) -> Result<Option<Url>, SettingsError> {
-        let setting = "public_origin";
-        if self.public_origin.is_empty() {
-            return Ok(None);
-        }
-        let url = Url::parse(&self.public_origin)
-            .map_err(|e| invalid(setting, format!("not a URL: {e}")))?;
-        let bare = url.path() == "/"
-            && url.query().is_none()
-            && url.fragment().is_none()
-            && url.username().is_empty();
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || !bare {
-            return Err(invalid(
-                setting,
-                "must be an origin such as \"https://mo.example.dk\" (no path, query or user)",
-            ));
-        }
-        Ok(Some(url))
+    /// `public_origins`: "" (none), or comma-separated http(s) origins (no path, query or user).
+    fn public_origins(&self) -> Result<Vec<Url>, SettingsError> {
+        self.public_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(public_origin)
+            .collect()
     }
+}
+
+/// One origin of `public_origins`.
+fn public_origin(origin: &str) -> Result<Url, SettingsError> {
+    let setting = "public_origins";
+    let url = Url::parse(origin).map_err(|e| invalid(setting, format!("not a URL: {e}")))?;
+    let bare = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty();
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || !bare {
+        return Err(invalid(
+            setting,
+            "must be origins such as \"https://mo.example.dk\" (no path, query or user)",
+        ));
+    }
+    Ok(url)
 }
 
 /// What the settings mean ([`Settings::resolve`]): worked out once, from checked values, so
@@ -120,8 +126,8 @@ pub struct Resolved {
     pub signing_algorithms: Vec<Algorithm>,
     /// The IdP's origin as the browser sees it (for the CSP), e.g. `http://127.0.0.1:8081`.
     pub idp_browser_origin: String,
-    /// `public_origin`, when set: the origin DPoP proofs name (else the request's Host, over http).
-    pub public_origin: Option<Url>,
+    /// `public_origins`: the origins DPoP proofs may name (none: the request's Host, over http).
+    pub public_origins: Vec<Url>,
     /// The document served at `/keycloak.json`.
     pub keycloak_json: api::KeycloakJson,
 }
