@@ -1,4 +1,5 @@
-//! The HTTP application: the router, security headers, request limits, request logging and static files.
+//! The HTTP application: the router, security headers, request limits, request logging, compression
+//! and static files.
 
 use axum::Router;
 use axum::handler::Handler;
@@ -11,6 +12,7 @@ use axum::http::{HeaderValue, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::services::ServeDir;
@@ -81,11 +83,21 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
-        ));
+        ))
+        // JSON answers compressed when the client accepts it (brotli or gzip; tiny ones are not).
+        // They carry no secret a request could probe for (tokens only ever travel in requests).
+        .layer(CompressionLayer::new());
+    // The build's `.br` and `.gz` files beside each asset, chosen by Accept-Encoding; cache
+    // headers by name (spa::cache_static).
     let static_files = ServeDir::new(&state.settings().static_dir)
         .append_index_html_on_directories(false)
+        .precompressed_br()
+        .precompressed_gzip()
         .call_fallback_on_method_not_allowed(true)
         .fallback(spa::fallback.with_state(state.clone()));
+    let static_files = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn(spa::cache_static))
+        .service(static_files);
     let csp = state.csp().clone();
 
     Router::new()
@@ -205,3 +217,7 @@ mod fault_tests;
 #[cfg(test)]
 #[path = "app_dpop_tests.rs"]
 mod dpop_tests;
+
+#[cfg(test)]
+#[path = "app_static_tests.rs"]
+mod static_tests;
