@@ -62,12 +62,16 @@ async fn the_app_arrives_compressed_once_and_comes_from_the_cache_after() -> Tes
                 .map((e) => ({ name: e.name, transfer: e.transferSize,
                                encoded: e.encodedBodySize, decoded: e.decodedBodySize }));
         "#;
-        let entries: Vec<Value> = serde_json::from_value(client.execute(script, Vec::new()).await?)?;
+        let entries: Vec<Value> =
+            serde_json::from_value(client.execute(script, Vec::new()).await?)?;
         assert_eq!(entries.len(), 2, "{entries:?}");
         for entry in &entries {
             assert_eq!(entry["transfer"], 0, "from the cache: {entry}");
             let (encoded, decoded) = (entry["encoded"].as_u64(), entry["decoded"].as_u64());
-            assert!(encoded.unwrap_or(0) * 2 < decoded.unwrap_or(0), "compressed: {entry}");
+            assert!(
+                encoded.unwrap_or(0) * 2 < decoded.unwrap_or(0),
+                "compressed: {entry}"
+            );
         }
         println!("repeat visit: {entries:?}");
         Ok(())
