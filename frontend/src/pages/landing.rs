@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use crate::{
     auth::{Session, SessionStatus},
-    components::error_panel::ErrorPanel,
+    components::{error_panel::ErrorPanel, loading::Loading},
     config::KeycloakJson,
     routes,
 };
@@ -73,6 +73,8 @@ fn SignInActions(session: Session) -> impl IntoView {
                     </div>
                 }
                 .into_any(),
+                // On the way out: no "Log in" that could overtake the logout.
+                SessionStatus::Leaving => view! { <Loading label="Signing out…" /> }.into_any(),
                 _ => view! {
                     <p>"Sign in with your organisation account to see what you may do."</p>
                     <button
