@@ -174,13 +174,13 @@ impl ProofChecker {
     ) -> Result<(), ProofRefusal> {
         let proof = proof.ok_or(ProofError::Missing)?;
         let (key, claims) = self.read(proof)?;
-        let jti = self.check_claims(&claims, &request, now)?;
+        let (jti, iat) = self.check_claims(&claims, &request, now)?;
         let thumbprint = thumbprint(&key);
         if thumbprint != request.jkt {
             return Err(ProofError::WrongKey.into());
         }
         verify_signature(proof, &key)?;
-        let expires = claims_iat(&claims)?.saturating_add(self.rules.max_age_seconds);
+        let expires = iat.saturating_add(self.rules.max_age_seconds);
         match self.replay.remember(&thumbprint, jti, expires, now) {
             Remembered::New => Ok(()),
             Remembered::Seen => Err(ProofError::Replayed.into()),
@@ -222,13 +222,13 @@ impl ProofChecker {
         Ok((key, claims))
     }
 
-    /// `htm`, `htu`, `iat`, `ath`; the `jti` to remember.
+    /// `htm`, `htu`, `iat`, `ath`; the `jti` to remember and the `iat`.
     fn check_claims<'c>(
         &self,
         claims: &'c ProofClaims,
         request: &ProvenRequest<'_>,
         now: u64,
-    ) -> Result<&'c str, ProofError> {
+    ) -> Result<(&'c str, u64), ProofError> {
         let jti = claims
             .jti
             .as_deref()
@@ -243,7 +243,11 @@ impl ProofChecker {
         if !request.urls.iter().any(|url| same_resource(htu, url)) {
             return Err(ProofError::WrongUrl);
         }
-        let iat = claims_iat(claims)?;
+        let iat = claims
+            .iat
+            .as_ref()
+            .and_then(super::principal::numeric_date)
+            .ok_or(ProofError::MissingClaim)?;
         if iat.saturating_add(self.rules.max_age_seconds) < now {
             return Err(ProofError::Stale);
         }
@@ -253,16 +257,8 @@ impl ProofChecker {
         if ath != token_hash(request.access_token) {
             return Err(ProofError::WrongToken);
         }
-        Ok(jti)
+        Ok((jti, iat))
     }
-}
-
-fn claims_iat(claims: &ProofClaims) -> Result<u64, ProofError> {
-    claims
-        .iat
-        .as_ref()
-        .and_then(super::principal::numeric_date)
-        .ok_or(ProofError::MissingClaim)
 }
 
 /// `ath` (RFC 9449 §4.2): base64url of the SHA-256 of the access token's ASCII.

@@ -12,7 +12,7 @@ use super::{Session, SessionStatus, TabMessage};
 use crate::{
     auth::{
         http::get_json,
-        login,
+        login::{self, EndSession, Redirect},
         navigation::{navigate, post_form},
         redirect_state::{self, RedirectKind},
     },
@@ -36,17 +36,16 @@ pub enum IdpReachability {
     },
 }
 
-/// A redirect to the IdP waiting for it to answer.
+/// A redirect to the IdP waiting for it to answer, built when it was asked for (so a bad
+/// configuration is reported at once, and nothing is built twice).
 pub(super) enum Waiting {
     Authorize {
-        kind: RedirectKind,
-        return_to: String,
-        retried: bool,
+        redirect: Redirect,
         /// Set the start-up check-sso marker just before leaving.
         mark_sso_check: bool,
     },
-    /// RP-initiated logout with this ID token as the hint.
-    Logout { id_token: Option<String> },
+    /// RP-initiated logout.
+    Logout(EndSession),
 }
 
 impl Session {
@@ -62,9 +61,8 @@ impl Session {
     pub fn sign_out(&self) -> Result<(), Error> {
         let id_token = self.forget(SessionStatus::Leaving);
         self.tell_other_tabs(TabMessage::SignedOut);
-        // Fails now rather than later if the end-session URL is unusable.
-        login::end_session(&self.0.endpoints, None)?;
-        self.wait_and_leave(Waiting::Logout { id_token });
+        let logout = login::end_session(&self.0.endpoints, id_token.as_deref())?;
+        self.wait_and_leave(Waiting::Logout(logout));
         Ok(())
     }
 
@@ -77,14 +75,25 @@ impl Session {
         retried: bool,
         mark_sso_check: bool,
     ) -> Result<(), Error> {
-        login::authorization_redirect(&self.0.endpoints, kind, String::new(), retried)?;
-        self.wait_and_leave(Waiting::Authorize {
-            kind,
-            return_to: return_to.to_owned(),
-            retried,
-            mark_sso_check,
-        });
+        let waiting = self.authorize(kind, return_to, retried, mark_sso_check)?;
+        self.wait_and_leave(waiting);
         Ok(())
+    }
+
+    /// The authorization request of `kind`, back to `return_to` made a safe same-origin path.
+    fn authorize(
+        &self,
+        kind: RedirectKind,
+        return_to: &str,
+        retried: bool,
+        mark_sso_check: bool,
+    ) -> Result<Waiting, Error> {
+        let return_to = redirect_state::safe_return_path(return_to);
+        let redirect = login::authorization_redirect(&self.0.endpoints, kind, return_to, retried)?;
+        Ok(Waiting::Authorize {
+            redirect,
+            mark_sso_check,
+        })
     }
 
     fn wait_and_leave(&self, waiting: Waiting) {
@@ -137,12 +146,7 @@ impl Session {
         kind: RedirectKind,
         return_to: &str,
     ) -> Result<bool, Error> {
-        let waiting = Waiting::Authorize {
-            kind,
-            return_to: return_to.to_owned(),
-            retried: false,
-            mark_sso_check: true,
-        };
+        let waiting = self.authorize(kind, return_to, false, true)?;
         if self.idp_answers().await {
             return self.leave_now(waiting).map(|()| true);
         }
@@ -156,22 +160,16 @@ impl Session {
     fn leave_now(&self, waiting: Waiting) -> Result<(), Error> {
         match waiting {
             Waiting::Authorize {
-                kind,
-                return_to,
-                retried,
+                redirect,
                 mark_sso_check,
             } => {
                 if mark_sso_check {
                     redirect_state::mark_sso_check()?;
                 }
-                let return_to = redirect_state::safe_return_path(&return_to);
-                let redirect =
-                    login::authorization_redirect(&self.0.endpoints, kind, return_to, retried)?;
                 redirect_state::save(&redirect.pending)?;
                 navigate(&redirect.url)
             }
-            Waiting::Logout { id_token } => {
-                let logout = login::end_session(&self.0.endpoints, id_token.as_deref())?;
+            Waiting::Logout(logout) => {
                 redirect_state::save(&logout.pending)?;
                 post_form(&logout.action, &logout.fields)
             }
