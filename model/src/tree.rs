@@ -11,6 +11,8 @@ use uuid::Uuid;
 pub struct UnitTree {
     /// Every unit, in the order given.
     order: Vec<Uuid>,
+    /// [`UnitTree::roots`], found once when the tree is built.
+    roots: Vec<Uuid>,
     parents: HashMap<Uuid, Option<Uuid>>,
     children: HashMap<Uuid, Vec<Uuid>>,
     owners: HashMap<Uuid, Vec<Uuid>>,
@@ -39,6 +41,15 @@ impl UnitTree {
             list.sort();
             list.dedup();
         }
+        tree.roots = tree
+            .order
+            .iter()
+            .copied()
+            .filter(|unit| {
+                tree.parent(*unit)
+                    .is_none_or(|parent| !tree.contains(parent))
+            })
+            .collect();
         tree
     }
 
@@ -61,10 +72,7 @@ impl UnitTree {
 
     /// Units without a parent, or whose parent is not in the tree, in the order given.
     pub fn roots(&self) -> impl Iterator<Item = Uuid> + '_ {
-        self.order.iter().copied().filter(|unit| {
-            self.parent(*unit)
-                .is_none_or(|parent| !self.contains(parent))
-        })
+        self.roots.iter().copied()
     }
 
     /// The unit's parent (`None` for a top-level or unknown unit).

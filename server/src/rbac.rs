@@ -41,6 +41,15 @@ impl Caller {
         Access::gate_of(self).map(drop)
     }
 
+    /// The person whose owned units decide this caller's writes: its `uuid` when it is an owner
+    /// without a role that writes everything, else `None` (no unit's owners matter).
+    pub fn owning_person(&self) -> Option<Uuid> {
+        match Access::gate_of(self) {
+            Ok(Gate::OwnedUnits) => self.uuid,
+            _ => None,
+        }
+    }
+
     /// The role RBAC applies to this caller (the realm roles it looks at, or RBAC being off).
     pub fn role(&self) -> api::AccountRole {
         if !self.rbac_enabled {
@@ -124,8 +133,10 @@ impl Denied {
 }
 
 /// A caller's write access against one state of the tree: decides operations and reports
-/// permissions. Building it is O(units): the owned set is the subtrees below every unit that
-/// lists the caller as an owner, so each unit is visited at most once.
+/// permissions. Building it is O(units of `tree`): the owned set is the subtrees below every unit
+/// that lists the caller as an owner, so each unit is visited at most once. `tree` may be the
+/// units around the ones asked about (`store::units::around`): ownership needs only their
+/// ancestors.
 ///
 /// The rules (OS2mo's auth documentation, RBAC section):
 /// 1. every authenticated caller reads everything (reads never come here);
@@ -143,6 +154,8 @@ impl Denied {
 #[derive(Debug, Clone)]
 pub struct Access {
     caller: Caller,
+    /// The units that list the caller as an owner (empty unless ownership decides).
+    listing: Vec<Uuid>,
     owned: HashSet<Uuid>,
 }
 
@@ -154,11 +167,16 @@ enum Gate {
 
 impl Access {
     pub fn new(caller: Caller, tree: &UnitTree) -> Self {
-        let owned = match (Self::gate_of(&caller), caller.uuid) {
-            (Ok(Gate::OwnedUnits), Some(person)) => tree.subtrees(tree.units_with_owner(person)),
-            _ => HashSet::new(),
+        let listing: Vec<Uuid> = match caller.owning_person() {
+            Some(person) => tree.units_with_owner(person).collect(),
+            None => Vec::new(),
         };
-        Self { caller, owned }
+        let owned = tree.subtrees(listing.iter().copied());
+        Self {
+            caller,
+            listing,
+            owned,
+        }
     }
 
     /// Does the caller own `unit` (as an owner of it or of an ancestor)?
@@ -166,13 +184,12 @@ impl Access {
         self.owned.contains(&unit)
     }
 
-    /// How many units of `tree` (the one this access was built on) the caller may write: all of
-    /// them, the ones it owns, or none.
-    pub fn writable_units(&self, tree: &UnitTree) -> usize {
+    /// The units whose subtrees the caller may write: `None` when it may write every unit, else
+    /// the units that list it as an owner (none without a write role).
+    pub fn writable_roots(&self) -> Option<&[Uuid]> {
         match Self::gate_of(&self.caller) {
-            Ok(Gate::Everything) => tree.len(),
-            Ok(Gate::OwnedUnits) => self.owned.len(),
-            Err(_) => 0,
+            Ok(Gate::Everything) => None,
+            _ => Some(&self.listing),
         }
     }
 

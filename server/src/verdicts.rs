@@ -68,34 +68,28 @@ pub fn judge(access: &Access, tree: &UnitTree, operation: &Operation) -> Result<
     }
 }
 
-/// The caller's verdicts on `unit`; `subtree_size` is the number of units in its subtree (itself
-/// included: [`UnitTree::subtree_sizes`] for a list, `subtrees([unit]).len()` for one unit).
-pub fn permissions(
-    access: &Access,
-    tree: &UnitTree,
-    unit: Uuid,
-    subtree_size: usize,
-) -> api::Permissions {
+/// The caller's verdicts on `unit`. `tree` is the whole tree or the units around `unit` (see
+/// [`may_move`]).
+pub fn permissions(access: &Access, tree: &UnitTree, unit: Uuid) -> api::Permissions {
     let of = |operation: Operation| verdict(judge(access, tree, &operation));
     api::Permissions {
         update: of(Operation::Update { unit }),
         create_child: of(Operation::Create { parent: Some(unit) }),
-        move_unit: may_move(access, tree, unit, subtree_size).into(),
+        move_unit: may_move(access, tree, unit).into(),
         delete: of(Operation::Delete { unit }),
         manage_owners: of(Operation::ManageOwners { unit }),
     }
 }
 
-/// Whether at least one destination of [`move_destinations`] is allowed, in O(1): the caller may
-/// move the unit at all, and either may make it top-level or may place it under more units than
-/// its own subtree and current parent (the units it may write include its whole subtree once it
-/// may write the unit, so counting is enough).
-fn may_move(
-    access: &Access,
-    tree: &UnitTree,
-    unit: Uuid,
-    subtree_size: usize,
-) -> Result<(), api::Rule> {
+/// Whether at least one destination of [`move_destinations`] is allowed, without trying them:
+/// the caller may move the unit at all, and may make it top-level, or may write a unit outside
+/// the unit's subtree other than its current parent. That is another top-level unit when it
+/// writes everything (the unit is top-level, or it could make it so), else a unit listing it as
+/// an owner that lies outside the unit's subtree and is not the parent — or is the parent and
+/// has another sub-unit. So `tree` need hold only the unit's ancestors and children, one
+/// sibling, one other top-level unit and the caller's listing units with their ancestors: O(their
+/// number × depth), what `store::units::around` loads.
+fn may_move(access: &Access, tree: &UnitTree, unit: Uuid) -> Result<(), api::Rule> {
     let anywhere = Operation::Move {
         unit,
         to: Destination::Unspecified,
@@ -109,8 +103,14 @@ fn may_move(
     if parent.is_some() && judge(access, tree, &to_top).is_ok() {
         return Ok(());
     }
-    let parent_writable = parent.is_some_and(|p| access.authorize_units(&[p]).is_ok());
-    if access.writable_units(tree) > subtree_size + usize::from(parent_writable) {
+    let somewhere = match access.writable_roots() {
+        None => tree.roots().any(|root| !tree.is_in_subtree(root, unit)),
+        Some(listing) => listing.iter().any(|&root| {
+            !tree.is_in_subtree(root, unit)
+                && (Some(root) != parent || tree.children(root).len() > 1)
+        }),
+    };
+    if somewhere {
         Ok(())
     } else {
         Err(api::Rule::NoDestination)

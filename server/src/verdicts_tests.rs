@@ -23,9 +23,7 @@ fn admin() -> Caller {
 fn verdicts_of(who: Caller, unit: u128) -> [Verdict; 5] {
     let tree = tree();
     let access = Access::new(who, &tree);
-    let size = tree.subtrees([u(unit)]).len();
-    assert_eq!(size, tree.subtree_sizes()[&u(unit)]);
-    let p = permissions(&access, &tree, u(unit), size);
+    let p = permissions(&access, &tree, u(unit));
     [
         p.update,
         p.create_child,
@@ -99,7 +97,7 @@ fn read_only_and_admin_verdicts() {
     // One top-level unit alone: nowhere to move it.
     let single = UnitTree::new([(u(ROOT), None), (u(A), Some(u(ROOT)))], []);
     let access = Access::new(admin(), &single);
-    let p = permissions(&access, &single, u(ROOT), 2);
+    let p = permissions(&access, &single, u(ROOT));
     assert_eq!(p.move_unit, no(NoDestination));
     assert!(
         move_destinations(&access, &single, u(ROOT))

@@ -1,5 +1,6 @@
 //! `/api/v1/org-units`: list, read, create, rename/move, delete and owners; each write checks the
-//! caller's roles before it opens its transaction and the whole RBAC decision inside it.
+//! caller's roles before it opens its transaction and the whole RBAC decision inside it, on the
+//! units around the ones it touches (O(depth), not O(units)).
 
 use axum::Json;
 use axum::extract::State;
@@ -14,23 +15,42 @@ use crate::auth::Principal;
 use crate::error::Error;
 use crate::rbac::{Access, Caller, Destination, Operation};
 use crate::state::AppState;
-use crate::store::units::{self, Snapshot, UnitRow};
+use crate::store::units::{self, Focus, Snapshot, UnitRow};
 use crate::store::{Conn, Tx, employees};
 use crate::verdicts::{self, Conflict};
 
 const NO_SUCH_UNIT: &str = "no such organisation unit";
 
-/// The rows at one moment and the caller's access to them.
+/// The rows at one moment (all of them, or those around a unit) and the caller's access to them.
 struct View {
     snapshot: Snapshot,
     access: Access,
 }
 
 impl View {
-    async fn load(conn: &mut Conn, caller: &Caller) -> Result<Self, Error> {
-        let snapshot = units::load(conn).await?;
+    fn new(snapshot: Snapshot, caller: &Caller) -> Self {
         let access = Access::new(caller.clone(), &snapshot.tree);
-        Ok(Self { snapshot, access })
+        Self { snapshot, access }
+    }
+
+    /// Every unit: for lists and for what needs the whole tree.
+    async fn load(conn: &mut Conn, caller: &Caller) -> Result<Self, Error> {
+        Ok(Self::new(units::load(conn).await?, caller))
+    }
+
+    /// The units around `unit` (and `new_parent`): enough to judge and answer for them alone.
+    async fn around(
+        conn: &mut Conn,
+        caller: &Caller,
+        unit: Option<Uuid>,
+        new_parent: Option<Uuid>,
+    ) -> Result<Self, Error> {
+        let focus = Focus {
+            unit,
+            new_parent,
+            person: caller.owning_person(),
+        };
+        Ok(Self::new(units::around(conn, focus).await?, caller))
     }
 
     fn unit(&self, uuid: Uuid) -> Result<&UnitRow, Error> {
@@ -60,7 +80,7 @@ impl View {
     }
 
     /// The API shape of `row` with the caller's verdicts, and its path when `with_path`.
-    fn to_api(&self, row: &UnitRow, subtree_size: usize, with_path: bool) -> api::OrgUnit {
+    fn to_api(&self, row: &UnitRow, with_path: bool) -> api::OrgUnit {
         let tree = &self.snapshot.tree;
         api::OrgUnit {
             uuid: row.uuid,
@@ -68,19 +88,25 @@ impl View {
             parent: row.parent,
             owners: tree.owners(row.uuid).to_vec(),
             version: row.version,
-            permissions: verdicts::permissions(&self.access, tree, row.uuid, subtree_size),
+            permissions: verdicts::permissions(&self.access, tree, row.uuid),
             path: with_path.then(|| tree.path(row.uuid)),
         }
     }
 
     /// One unit's answer, with its path.
     fn answer(&self, uuid: Uuid) -> Result<api::OrgUnit, Error> {
-        let size = self.snapshot.tree.subtrees([uuid]).len();
-        Ok(self.to_api(self.unit(uuid)?, size, true))
+        Ok(self.to_api(self.unit(uuid)?, true))
+    }
+
+    /// The answer for `uuid` as written in `tx`: read again around it.
+    async fn written(tx: &mut Tx, caller: &Caller, uuid: Uuid) -> Result<api::OrgUnit, Error> {
+        Self::around(tx, caller, Some(uuid), None)
+            .await?
+            .answer(uuid)
     }
 }
 
-/// Reads in one read transaction, so units and owners come from the same moment.
+/// Reads every unit in one read transaction, so units and owners come from the same moment.
 async fn read_view(state: &AppState, caller: &Caller) -> Result<View, Error> {
     let mut tx = state.db().begin_read().await?;
     let view = View::load(&mut tx, caller).await?;
@@ -94,23 +120,20 @@ pub async fn list(
     principal: Principal,
 ) -> Result<Json<Vec<api::OrgUnit>>, Error> {
     let view = read_view(&state, &caller(&state, &principal)).await?;
-    let sizes = view.snapshot.tree.subtree_sizes();
     let units = view.snapshot.units.iter();
-    Ok(Json(
-        units
-            .map(|row| view.to_api(row, sizes.get(&row.uuid).copied().unwrap_or(1), false))
-            .collect(),
-    ))
+    Ok(Json(units.map(|row| view.to_api(row, false)).collect()))
 }
 
-/// `GET /api/v1/org-units/{uuid}`: one unit with its `path`.
+/// `GET /api/v1/org-units/{uuid}`: one unit with its `path`, read around it.
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     UnitPath(uuid): UnitPath,
 ) -> Result<Json<api::OrgUnit>, Error> {
-    let view = read_view(&state, &caller(&state, &principal)).await?;
-    Ok(Json(view.answer(uuid)?))
+    let mut tx = state.db().begin_read().await?;
+    let unit = View::written(&mut tx, &caller(&state, &principal), uuid).await?;
+    tx.commit().await?;
+    Ok(Json(unit))
 }
 
 /// `GET /api/v1/org-units/{uuid}/move-destinations`: where the caller may move the unit, each
@@ -139,14 +162,14 @@ pub async fn create(
     let caller = caller(&state, &principal);
     caller.may_write()?;
     let mut tx = state.db().begin_write().await?;
-    let view = View::load(&mut tx, &caller).await?;
+    let view = View::around(&mut tx, &caller, body.parent, None).await?;
     view.require_parent(body.parent)?;
     view.judge(&Operation::Create {
         parent: body.parent,
     })?;
     let uuid = Uuid::new_v4();
     units::insert(&mut tx, uuid, &name, body.parent).await?;
-    let unit = View::load(&mut tx, &caller).await?.answer(uuid)?;
+    let unit = View::written(&mut tx, &caller, uuid).await?;
     tx.commit().await?;
     let location = format!("/api/v1/org-units/{uuid}");
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(unit)).into_response())
@@ -171,7 +194,7 @@ pub async fn update(
     let caller = caller(&state, &principal);
     caller.may_write()?;
     let mut tx = state.db().begin_write().await?;
-    let view = View::load(&mut tx, &caller).await?;
+    let view = View::around(&mut tx, &caller, Some(uuid), patch.parent.flatten()).await?;
     let current = view.unit(uuid)?;
     let new_parent = patch.parent.filter(|parent| *parent != current.parent);
     let operation = match new_parent {
@@ -195,7 +218,7 @@ pub async fn update(
     if !units::update(&mut tx, uuid, &name, parent, patch.version).await? {
         return Err(stale);
     }
-    let unit = View::load(&mut tx, &caller).await?.answer(uuid)?;
+    let unit = View::written(&mut tx, &caller, uuid).await?;
     tx.commit().await?;
     Ok(Json(unit))
 }
@@ -209,7 +232,7 @@ pub async fn delete(
     let caller = caller(&state, &principal);
     caller.may_write()?;
     let mut tx = state.db().begin_write().await?;
-    let view = View::load(&mut tx, &caller).await?;
+    let view = View::around(&mut tx, &caller, Some(uuid), None).await?;
     view.unit(uuid)?;
     view.judge(&Operation::Delete { unit: uuid })?;
     units::delete(&mut tx, uuid).await?;
@@ -222,7 +245,7 @@ async fn owners_write(state: &AppState, principal: &Principal, unit: Uuid) -> Re
     let caller = caller(state, principal);
     caller.may_write()?;
     let mut tx = state.db().begin_write().await?;
-    let view = View::load(&mut tx, &caller).await?;
+    let view = View::around(&mut tx, &caller, Some(unit), None).await?;
     view.unit(unit)?;
     view.judge(&Operation::ManageOwners { unit })?;
     Ok(tx)
@@ -267,3 +290,7 @@ pub async fn remove_owner(
 #[cfg(test)]
 #[path = "org_units_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "org_units_around_tests.rs"]
+mod around_tests;

@@ -1,4 +1,5 @@
-//! SQL for org units and their owners: every unit and owner in one read, and the single-row writes.
+//! SQL for org units and their owners: every unit and owner in one read, the units around one
+//! unit (what a write's judgment needs, O(depth)), and the single-row writes.
 
 use std::collections::HashMap;
 
@@ -17,7 +18,8 @@ pub struct UnitRow {
     pub version: i64,
 }
 
-/// Every unit (sorted by name) and every owner at one moment, and the tree built from them.
+/// Units (sorted by name) and their owners at one moment, and the tree built from them: every
+/// unit ([`load`]) or the units around some ([`around`]).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub units: Vec<UnitRow>,
@@ -31,9 +33,14 @@ impl Snapshot {
     }
 }
 
+/// A unit's columns as read: uuid, name, parent, version.
+type Row = (String, String, Option<String>, i64);
+/// A unit's columns and one of its owners (none: the unit has none).
+type RowWithOwner = (String, String, Option<String>, i64, Option<String>);
+
 /// Reads every unit and owner (two statements; run it inside a transaction for one moment).
 pub async fn load(conn: &mut Conn) -> Result<Snapshot, StoreError> {
-    let rows: Vec<(String, String, Option<String>, i64)> =
+    let rows: Vec<Row> =
         sqlx::query_as("SELECT uuid, name, parent, version FROM org_units ORDER BY name, uuid")
             .fetch_all(&mut *conn)
             .await?;
@@ -41,6 +48,77 @@ pub async fn load(conn: &mut Conn) -> Result<Snapshot, StoreError> {
         sqlx::query_as("SELECT unit, person FROM org_unit_owners")
             .fetch_all(&mut *conn)
             .await?;
+    snapshot(rows, owner_rows)
+}
+
+/// The units a judgment about `unit` (and a move of it under `new_parent`) looks at, for the
+/// caller whose owned units count (`person`, see `Caller::owning_person`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Focus {
+    pub unit: Option<Uuid>,
+    pub new_parent: Option<Uuid>,
+    pub person: Option<Uuid>,
+}
+
+/// The ancestors (and selves) of the focus: the unit, the new parent and every unit listing
+/// `person` as an owner, walked up by primary key.
+const CHAIN: &str = "WITH RECURSIVE chain(uuid, name, parent, version) AS ( \
+     SELECT uuid, name, parent, version FROM org_units WHERE uuid = $1 \
+     UNION SELECT uuid, name, parent, version FROM org_units WHERE uuid = $2 \
+     UNION SELECT u.uuid, u.name, u.parent, u.version FROM org_units u \
+         JOIN org_unit_owners o ON o.unit = u.uuid WHERE o.person = $3 \
+     UNION SELECT u.uuid, u.name, u.parent, u.version FROM org_units u \
+         JOIN chain c ON u.uuid = c.parent) ";
+
+/// Around the unit `$1`: its sub-units, one other sub-unit of its parent and one top-level unit
+/// other than it (by index on `parent`).
+const NEAR: &str = "SELECT uuid, name, parent, version FROM org_units WHERE parent = $1 \
+     UNION SELECT * FROM (SELECT uuid, name, parent, version FROM org_units \
+         WHERE parent = (SELECT parent FROM org_units WHERE uuid = $1) AND uuid <> $1 \
+         LIMIT 1) AS sibling \
+     UNION SELECT * FROM (SELECT uuid, name, parent, version FROM org_units \
+         WHERE parent IS NULL AND uuid <> $1 LIMIT 1) AS other_top";
+
+/// Reads the units `verdicts` needs to judge writes of `focus.unit` and report its verdicts, in
+/// O(depth × (1 + units listing the person) + sub-units): the focus units' ancestors with their
+/// owners, the unit's sub-units, one sibling and one other top-level unit (two statements; run it
+/// inside the write transaction). Only judgments about the focus units hold on its tree.
+pub async fn around(conn: &mut Conn, focus: Focus) -> Result<Snapshot, StoreError> {
+    let text = |uuid: Option<Uuid>| uuid.map(|u| u.to_string());
+    let chain: Vec<RowWithOwner> = sqlx::query_as(&format!(
+        "{CHAIN} SELECT c.uuid, c.name, c.parent, c.version, o.person FROM chain c \
+             LEFT JOIN org_unit_owners o ON o.unit = c.uuid"
+    ))
+    .bind(text(focus.unit))
+    .bind(text(focus.new_parent))
+    .bind(text(focus.person))
+    .fetch_all(&mut *conn)
+    .await?;
+    let near: Vec<Row> = match focus.unit {
+        Some(unit) => {
+            sqlx::query_as(NEAR)
+                .bind(unit.to_string())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let mut owner_rows = Vec::new();
+    let mut rows = near;
+    for (uuid, name, parent, version, person) in chain {
+        if let Some(person) = person {
+            owner_rows.push((uuid.clone(), person));
+        }
+        rows.push((uuid, name, parent, version));
+    }
+    rows.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    rows.dedup_by(|a, b| a.0 == b.0);
+    snapshot(rows, owner_rows)
+}
+
+/// The snapshot of `rows` (uuid, name, parent, version; sorted by name) and `owner_rows` (unit,
+/// person).
+fn snapshot(rows: Vec<Row>, owner_rows: Vec<(String, String)>) -> Result<Snapshot, StoreError> {
     let mut units = Vec::with_capacity(rows.len());
     for (uuid, name, parent, version) in rows {
         units.push(UnitRow {
