@@ -66,7 +66,7 @@ pub struct Me {
 }
 
 /// The account's role as RBAC applies it (not a list of realm roles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountRole {
     /// Writes every unit (the realm role `admin`).

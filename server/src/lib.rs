@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod csp;
 pub mod error;
+pub mod list_cache;
 pub mod metrics;
 pub mod rbac;
 pub mod routes;

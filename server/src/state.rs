@@ -1,6 +1,6 @@
 //! The application's state, built once from the settings: the validator and its key source, the
-//! DPoP proof checker, the metrics, the database pool, the documents served as they are
-//! (`keycloak.json`, the CSP).
+//! DPoP proof checker, the metrics, the database pool, the org-unit list cache, the documents
+//! served as they are (`keycloak.json`, the CSP).
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use url::Url;
 use crate::auth::{JwksCache, ProofChecker, ProofRules, RefreshPolicy, Validator};
 use crate::csp;
 use crate::error::Error;
+use crate::list_cache::ListCache;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -30,6 +31,7 @@ struct Inner {
     public_origins: Vec<Url>,
     metrics: Arc<Metrics>,
     db: Store,
+    list_cache: ListCache,
     keycloak_json: api::KeycloakJson,
     csp: HeaderValue,
 }
@@ -61,6 +63,7 @@ impl AppState {
                 ),
                 public_origins: resolved.public_origins,
                 db: Store::connect_lazy(&settings.database_url, settings.pool_limits())?,
+                list_cache: ListCache::default(),
                 csp: csp::policy(&resolved.idp_browser_origin)?,
                 keycloak_json: resolved.keycloak_json,
                 settings,
@@ -100,6 +103,10 @@ impl AppState {
 
     pub fn db(&self) -> &Store {
         &self.inner.db
+    }
+
+    pub fn list_cache(&self) -> &ListCache {
+        &self.inner.list_cache
     }
 
     /// Migrates the database and seeds an empty one ([`Store::prepare`]); the server does this

@@ -2,10 +2,12 @@
 //! caller's roles before it opens its transaction and the whole RBAC decision inside it, on the
 //! units around the ones it touches (O(depth), not O(units)).
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::http::header::LOCATION;
+use axum::http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, LOCATION, VARY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
@@ -13,6 +15,7 @@ use super::caller;
 use super::input::{ApiJson, OwnerPath, UnitPath, unit_name};
 use crate::auth::Principal;
 use crate::error::Error;
+use crate::list_cache::{self, AccessKey, Encoding, POLISH_AFTER, POLISH_MIN_BYTES};
 use crate::rbac::{Access, Caller, Destination, Operation};
 use crate::state::AppState;
 use crate::store::units::{self, Focus, Snapshot, UnitRow};
@@ -23,19 +26,19 @@ const NO_SUCH_UNIT: &str = "no such organisation unit";
 
 /// The rows at one moment (all of them, or those around a unit) and the caller's access to them.
 struct View {
-    snapshot: Snapshot,
+    snapshot: Arc<Snapshot>,
     access: Access,
 }
 
 impl View {
-    fn new(snapshot: Snapshot, caller: &Caller) -> Self {
+    fn new(snapshot: Arc<Snapshot>, caller: &Caller) -> Self {
         let access = Access::new(caller.clone(), &snapshot.tree);
         Self { snapshot, access }
     }
 
     /// Every unit: for lists and for what needs the whole tree.
     async fn load(conn: &mut Conn, caller: &Caller) -> Result<Self, Error> {
-        Ok(Self::new(units::load(conn).await?, caller))
+        Ok(Self::new(Arc::new(units::load(conn).await?), caller))
     }
 
     /// The units around `unit` (and `new_parent`): enough to judge and answer for them alone.
@@ -50,7 +53,10 @@ impl View {
             new_parent,
             person: caller.owning_person(),
         };
-        Ok(Self::new(units::around(conn, focus).await?, caller))
+        Ok(Self::new(
+            Arc::new(units::around(conn, focus).await?),
+            caller,
+        ))
     }
 
     fn unit(&self, uuid: Uuid) -> Result<&UnitRow, Error> {
@@ -114,14 +120,90 @@ async fn read_view(state: &AppState, caller: &Caller) -> Result<View, Error> {
     Ok(view)
 }
 
-/// `GET /api/v1/org-units`: every unit, flat, with the caller's permissions. O(units).
+/// `GET /api/v1/org-units`: every unit, flat, with the caller's permissions, in the best encoding
+/// the client accepts. O(units) once per data generation and kind of caller (`list_cache`), then
+/// one query and the kept body.
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<Vec<api::OrgUnit>>, Error> {
-    let view = read_view(&state, &caller(&state, &principal)).await?;
-    let units = view.snapshot.units.iter();
-    Ok(Json(units.map(|row| view.to_api(row, false)).collect()))
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let caller = caller(&state, &principal);
+    let (key, encoding) = (
+        AccessKey::of(&caller),
+        Encoding::preferred(headers.get(ACCEPT_ENCODING)),
+    );
+    let cache = state.list_cache();
+    let mut tx = state.db().begin_read().await?;
+    let generation = units::generation(&mut tx).await?;
+    if let Some(body) = cache.body(generation, key, encoding) {
+        tx.commit().await?;
+        return Ok(encoded(body, encoding));
+    }
+    let snapshot = match cache.snapshot(generation) {
+        Some(snapshot) => snapshot,
+        None => {
+            let snapshot = Arc::new(units::load(&mut tx).await?);
+            cache.keep_snapshot(generation, snapshot.clone());
+            snapshot
+        }
+    };
+    tx.commit().await?;
+    // The verdicts, the JSON and its compression: CPU work off the request workers.
+    let (json, body) = tokio::task::spawn_blocking(move || {
+        let view = View::new(snapshot, &caller);
+        let units: Vec<api::OrgUnit> = view
+            .snapshot
+            .units
+            .iter()
+            .map(|row| view.to_api(row, false))
+            .collect();
+        serde_json::to_vec(&units).map(|json| {
+            let body = encoding.encode(&json);
+            (json, body)
+        })
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("listing units: {e}")))?
+    .map_err(|e| Error::Internal(format!("listing units: {e}")))?;
+    cache.keep_body(generation, key, encoding, body.clone());
+    if encoding == Encoding::Brotli && body.len() >= POLISH_MIN_BYTES && cache.start_polishing() {
+        tokio::spawn(polish(state.clone(), generation, key, json));
+    }
+    Ok(encoded(body, encoding))
+}
+
+/// Once `generation` has lasted [`POLISH_AFTER`], encodes its list again at brotli's polished
+/// quality and keeps that instead; gives up as soon as a write has made a newer generation.
+async fn polish(state: AppState, generation: i64, key: AccessKey, json: Vec<u8>) {
+    tokio::time::sleep(POLISH_AFTER).await;
+    let current = async {
+        let mut tx = state.db().begin_read().await?;
+        let current = units::generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok::<_, crate::store::StoreError>(current)
+    };
+    if matches!(current.await, Ok(current) if current == generation) {
+        match tokio::task::spawn_blocking(move || list_cache::polished(&json)).await {
+            Ok(body) => state
+                .list_cache()
+                .keep_body(generation, key, Encoding::Brotli, body),
+            Err(e) => tracing::warn!("polishing the unit list: {e}"),
+        }
+    }
+    state.list_cache().polished();
+}
+
+/// A JSON answer already encoded (the compression layer leaves it as it is).
+fn encoded(body: axum::body::Bytes, encoding: Encoding) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    if let Some(value) = encoding.header() {
+        headers.insert(CONTENT_ENCODING, value);
+    }
+    response
 }
 
 /// `GET /api/v1/org-units/{uuid}`: one unit with its `path`, read around it.

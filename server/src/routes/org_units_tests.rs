@@ -83,4 +83,56 @@ async fn org_units_after_prepare_database_with_minted_tokens() {
             .unwrap()
             .starts_with("/api/v1/org-units/")
     );
+    // The list is kept per generation and kind of caller: after eline's write every caller's
+    // list has the new unit, each with its own verdicts, in every encoding.
+    let listed = |token: String, accept: &'static str| {
+        let request = http
+            .get(&base)
+            .bearer_auth(token)
+            .header("accept-encoding", accept);
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(r.headers()["vary"], "accept-encoding");
+            assert_eq!(r.headers()["cache-control"], "no-store");
+            let encoding = r.headers().get("content-encoding").cloned();
+            let body = r.bytes().await.unwrap();
+            let mut json = Vec::new();
+            match encoding.as_ref().map(|v| v.to_str().unwrap()) {
+                Some("br") => {
+                    std::io::Read::read_to_end(
+                        &mut brotli::Decompressor::new(&body[..], 4096),
+                        &mut json,
+                    )
+                    .unwrap();
+                }
+                Some("gzip") => {
+                    std::io::Read::read_to_end(
+                        &mut flate2::read::GzDecoder::new(&body[..]),
+                        &mut json,
+                    )
+                    .unwrap();
+                }
+                None => json = body.to_vec(),
+                Some(other) => panic!("unexpected encoding {other}"),
+            };
+            (
+                encoding,
+                serde_json::from_slice::<Vec<api::OrgUnit>>(&json).unwrap(),
+            )
+        }
+    };
+    for accept in ["br", "gzip", "identity", "br"] {
+        let (encoding, theirs) = listed(owner_without_uuid.clone(), accept).await;
+        assert_eq!(encoding.is_some(), accept != "identity", "{accept}");
+        assert_eq!(
+            theirs.len(),
+            units.len() + 1,
+            "{accept}: the new unit is listed"
+        );
+        assert!(theirs.iter().all(|u| u.permissions.update == refused));
+        let (_, hers) = listed(eline.clone(), accept).await;
+        let new = hers.iter().find(|u| u.name == "Ny").unwrap();
+        assert_eq!(new.permissions.update, api::Verdict::Allowed, "{accept}");
+    }
 }

@@ -20,7 +20,7 @@ pub struct UnitRow {
 
 /// Units (sorted by name) and their owners at one moment, and the tree built from them: every
 /// unit ([`load`]) or the units around some ([`around`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub units: Vec<UnitRow>,
     pub tree: UnitTree,
@@ -137,6 +137,24 @@ fn snapshot(rows: Vec<Row>, owner_rows: Vec<(String, String)>) -> Result<Snapsho
     Ok(Snapshot { units, tree, index })
 }
 
+/// The organisation's generation: how many writes of units or owners have committed (read it in
+/// the transaction that reads the rows, so the two belong together).
+pub async fn generation(conn: &mut Conn) -> Result<i64, StoreError> {
+    let (generation,): (i64,) =
+        sqlx::query_as("SELECT generation FROM org_generation WHERE id = 1")
+            .fetch_one(conn)
+            .await?;
+    Ok(generation)
+}
+
+/// Adds 1 to the generation; every write below calls it in its transaction.
+async fn changed(conn: &mut Conn) -> Result<(), StoreError> {
+    sqlx::query("UPDATE org_generation SET generation = generation + 1 WHERE id = 1")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Inserts a new unit at version 1.
 pub async fn insert(
     conn: &mut Conn,
@@ -148,9 +166,9 @@ pub async fn insert(
         .bind(uuid.to_string())
         .bind(name)
         .bind(parent.map(|p| p.to_string()))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    changed(conn).await
 }
 
 /// Sets name and parent and adds 1 to the version, only if the unit is still at `version`.
@@ -170,27 +188,31 @@ pub async fn update(
     .bind(parent.map(|p| p.to_string()))
     .bind(uuid.to_string())
     .bind(version)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(result.rows_affected() == 1)
+    let updated = result.rows_affected() == 1;
+    if updated {
+        changed(conn).await?;
+    }
+    Ok(updated)
 }
 
 /// Adds 1 to the unit's version (its owners changed).
 pub async fn bump_version(conn: &mut Conn, uuid: Uuid) -> Result<(), StoreError> {
     sqlx::query("UPDATE org_units SET version = version + 1 WHERE uuid = $1")
         .bind(uuid.to_string())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    changed(conn).await
 }
 
 /// Deletes the unit and its owner rows (the schema refuses it while it has children).
 pub async fn delete(conn: &mut Conn, uuid: Uuid) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM org_units WHERE uuid = $1")
         .bind(uuid.to_string())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    changed(conn).await
 }
 
 /// Makes `person` an owner of `unit` (`owner`) or not; false when nothing changed (they already
@@ -209,7 +231,11 @@ pub async fn set_owner(
     let result = sqlx::query(sql)
         .bind(unit.to_string())
         .bind(person.to_string())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(result.rows_affected() == 1)
+    let set = result.rows_affected() == 1;
+    if set {
+        changed(conn).await?;
+    }
+    Ok(set)
 }

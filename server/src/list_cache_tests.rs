@@ -1,0 +1,110 @@
+//! Encoding negotiation and the cache's generations: newer forgets older, older neither reads
+//! nor fills, the byte budget holds.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+
+use super::*;
+use crate::rbac::tests::{NOBODY, bruce, caller, eline};
+use crate::store::units::Snapshot;
+
+fn admin() -> crate::rbac::Caller {
+    caller(true, false, Some(NOBODY))
+}
+
+fn preferred(value: &str) -> Encoding {
+    Encoding::preferred(Some(&HeaderValue::from_str(value).unwrap()))
+}
+
+#[test]
+fn brotli_then_gzip_then_none_and_q0_refuses() {
+    assert_eq!(Encoding::preferred(None), Encoding::Identity);
+    assert_eq!(preferred("gzip, deflate, br, zstd"), Encoding::Brotli);
+    assert_eq!(preferred("gzip"), Encoding::Gzip);
+    assert_eq!(preferred("GZIP;q=0.5, identity"), Encoding::Gzip);
+    assert_eq!(preferred("br;q=0, gzip"), Encoding::Gzip);
+    assert_eq!(preferred("br; q=0.0, gzip;q=0"), Encoding::Identity);
+    assert_eq!(preferred("*"), Encoding::Brotli);
+    assert_eq!(preferred("deflate"), Encoding::Identity);
+    assert_eq!(preferred(""), Encoding::Identity);
+}
+
+#[test]
+fn bodies_decode_to_the_json() {
+    let json = br#"[{"uuid":"x","name":"Enhed"}]"#.repeat(50);
+    assert_eq!(Encoding::Identity.encode(&json), json);
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&Encoding::Gzip.encode(&json)[..])
+        .read_to_end(&mut out)
+        .unwrap();
+    assert_eq!(out, json);
+    for brotli in [Encoding::Brotli.encode(&json), polished(&json)] {
+        assert!(brotli.len() < json.len() / 10, "{}", brotli.len());
+        let mut out = Vec::new();
+        brotli::Decompressor::new(&brotli[..], 4096)
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, json);
+    }
+}
+
+#[test]
+fn each_caller_kind_has_its_body_and_a_newer_generation_forgets_them() {
+    let cache = ListCache::default();
+    let (a, e) = (AccessKey::of(&admin()), AccessKey::of(&eline()));
+    assert_ne!(a, e);
+    assert_eq!(AccessKey::of(&bruce()), AccessKey::of(&bruce()));
+    cache.keep_body(3, a, Encoding::Brotli, Bytes::from_static(b"admin"));
+    cache.keep_body(3, e, Encoding::Brotli, Bytes::from_static(b"eline"));
+    assert_eq!(cache.body(3, a, Encoding::Brotli).unwrap(), "admin");
+    assert_eq!(cache.body(3, e, Encoding::Brotli).unwrap(), "eline");
+    assert!(cache.body(3, a, Encoding::Gzip).is_none());
+    cache.keep_snapshot(3, Arc::new(Snapshot::default()));
+    assert!(cache.snapshot(3).is_some());
+    // A reader in an older snapshot neither sees nor replaces generation 3.
+    assert!(cache.body(2, a, Encoding::Brotli).is_none());
+    cache.keep_body(2, a, Encoding::Brotli, Bytes::from_static(b"old"));
+    cache.keep_snapshot(2, Arc::new(Snapshot::default()));
+    assert!(cache.snapshot(2).is_none());
+    assert_eq!(cache.body(3, a, Encoding::Brotli).unwrap(), "admin");
+    // A write later: nothing of generation 3 is answered any more.
+    assert!(cache.body(4, a, Encoding::Brotli).is_none());
+    assert!(cache.snapshot(4).is_none());
+    assert!(cache.body(3, a, Encoding::Brotli).is_none());
+}
+
+#[test]
+fn the_byte_budget_drops_the_oldest_body() {
+    let cache = ListCache::default();
+    let big = || Bytes::from(vec![0u8; MAX_CACHED_BYTES / 2 + 1]);
+    let (a, e) = (AccessKey::of(&admin()), AccessKey::of(&eline()));
+    cache.keep_body(1, a, Encoding::Identity, big());
+    cache.keep_body(1, e, Encoding::Identity, big());
+    assert!(
+        cache.body(1, a, Encoding::Identity).is_none(),
+        "the oldest went"
+    );
+    assert!(cache.body(1, e, Encoding::Identity).is_some());
+    cache.keep_body(
+        1,
+        a,
+        Encoding::Identity,
+        Bytes::from(vec![0u8; MAX_CACHED_BYTES + 1]),
+    );
+    assert!(
+        cache.body(1, a, Encoding::Identity).is_none(),
+        "too big alone"
+    );
+    assert!(cache.body(1, e, Encoding::Identity).is_some());
+}
+
+#[test]
+fn one_polish_at_a_time() {
+    let cache = ListCache::default();
+    assert!(cache.start_polishing());
+    assert!(!cache.start_polishing());
+    cache.polished();
+    assert!(cache.start_polishing());
+}
