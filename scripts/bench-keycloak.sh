@@ -1,7 +1,8 @@
 # Keycloak for the load scripts (bench-load, load-soak): sourced, not run. Starts Keycloak in memory
 # on a free port with a copy of the realm file in which tokens live an hour and the `mo` client
-# also takes the password grant, so a benchmark can hold tokens of the dev users; a copy only these
-# scripts import, never the realm file. Sets IDP_PORT, IDP_URL and TOKEN_URL; adds the process
+# also takes the password grant and issues plain bearer tokens (not DPoP-bound: wrk and curl make
+# no proofs), so a benchmark can hold tokens of the dev users; a copy only these scripts import,
+# never the realm file. Sets IDP_PORT, IDP_URL and TOKEN_URL; adds the process
 # group to PIDS (the caller kills it).
 
 start_bench_keycloak() { # start_bench_keycloak WORKDIR
@@ -16,6 +17,7 @@ realm["accessTokenLifespan"] = 3600
 for client in realm["clients"]:
     if client["clientId"] == "mo":
         client["directAccessGrantsEnabled"] = True
+        client.setdefault("attributes", {})["dpop.bound.access.tokens"] = "false"
 json.dump(realm, open(sys.argv[2], "w"))
 PY
   step "starting Keycloak on port $IDP_PORT (about a minute)"
