@@ -35,7 +35,7 @@ impl Snapshot {
 
 /// A unit's columns as read: uuid, name, parent, version.
 type Row = (String, String, Option<String>, i64);
-/// A unit's columns and one of its owners (none: the unit has none).
+/// A unit's columns and one of its owners (none: the unit has none, or was not asked for them).
 type RowWithOwner = (String, String, Option<String>, i64, Option<String>);
 
 /// Reads every unit and owner (two statements; run it inside a transaction for one moment).
@@ -60,52 +60,43 @@ pub struct Focus {
     pub person: Option<Uuid>,
 }
 
-/// The ancestors (and selves) of the focus: the unit, the new parent and every unit listing
-/// `person` as an owner, walked up by primary key.
-const CHAIN: &str = "WITH RECURSIVE chain(uuid, name, parent, version) AS ( \
+/// The units around the focus, in one statement. `chain`: the ancestors (and selves) of the unit
+/// `$1`, the new parent `$2` and every unit listing the person `$3` as an owner, walked up by
+/// primary key, each with its owners; then, with no owner, the unit's sub-units, one other
+/// sub-unit of its parent and one top-level unit other than it (by the index on `parent`; none
+/// when `$1` is null).
+const AROUND: &str = "WITH RECURSIVE chain(uuid, name, parent, version) AS ( \
      SELECT uuid, name, parent, version FROM org_units WHERE uuid = $1 \
      UNION SELECT uuid, name, parent, version FROM org_units WHERE uuid = $2 \
      UNION SELECT u.uuid, u.name, u.parent, u.version FROM org_units u \
          JOIN org_unit_owners o ON o.unit = u.uuid WHERE o.person = $3 \
      UNION SELECT u.uuid, u.name, u.parent, u.version FROM org_units u \
-         JOIN chain c ON u.uuid = c.parent) ";
-
-/// Around the unit `$1`: its sub-units, one other sub-unit of its parent and one top-level unit
-/// other than it (by index on `parent`).
-const NEAR: &str = "SELECT uuid, name, parent, version FROM org_units WHERE parent = $1 \
-     UNION SELECT * FROM (SELECT uuid, name, parent, version FROM org_units \
-         WHERE parent = (SELECT parent FROM org_units WHERE uuid = $1) AND uuid <> $1 \
-         LIMIT 1) AS sibling \
-     UNION SELECT * FROM (SELECT uuid, name, parent, version FROM org_units \
-         WHERE parent IS NULL AND uuid <> $1 LIMIT 1) AS other_top";
+         JOIN chain c ON u.uuid = c.parent) \
+     SELECT c.uuid, c.name, c.parent, c.version, o.person FROM chain c \
+         LEFT JOIN org_unit_owners o ON o.unit = c.uuid \
+     UNION ALL SELECT near.uuid, near.name, near.parent, near.version, NULL FROM ( \
+         SELECT uuid, name, parent, version FROM org_units WHERE parent = $1 \
+         UNION SELECT * FROM (SELECT uuid, name, parent, version FROM org_units \
+             WHERE parent = (SELECT parent FROM org_units WHERE uuid = $1) AND uuid <> $1 \
+             LIMIT 1) AS sibling \
+         UNION SELECT * FROM (SELECT uuid, name, parent, version FROM org_units \
+             WHERE parent IS NULL AND uuid <> $1 LIMIT 1) AS other_top) AS near";
 
 /// Reads the units `verdicts` needs to judge writes of `focus.unit` and report its verdicts, in
 /// O(depth × (1 + units listing the person) + sub-units): the focus units' ancestors with their
-/// owners, the unit's sub-units, one sibling and one other top-level unit (two statements; run it
+/// owners, the unit's sub-units, one sibling and one other top-level unit (one statement; run it
 /// inside the write transaction). Only judgments about the focus units hold on its tree.
 pub async fn around(conn: &mut Conn, focus: Focus) -> Result<Snapshot, StoreError> {
     let text = |uuid: Option<Uuid>| uuid.map(|u| u.to_string());
-    let chain: Vec<RowWithOwner> = sqlx::query_as(&format!(
-        "{CHAIN} SELECT c.uuid, c.name, c.parent, c.version, o.person FROM chain c \
-             LEFT JOIN org_unit_owners o ON o.unit = c.uuid"
-    ))
-    .bind(text(focus.unit))
-    .bind(text(focus.new_parent))
-    .bind(text(focus.person))
-    .fetch_all(&mut *conn)
-    .await?;
-    let near: Vec<Row> = match focus.unit {
-        Some(unit) => {
-            sqlx::query_as(NEAR)
-                .bind(unit.to_string())
-                .fetch_all(&mut *conn)
-                .await?
-        }
-        None => Vec::new(),
-    };
+    let found: Vec<RowWithOwner> = sqlx::query_as(AROUND)
+        .bind(text(focus.unit))
+        .bind(text(focus.new_parent))
+        .bind(text(focus.person))
+        .fetch_all(&mut *conn)
+        .await?;
     let mut owner_rows = Vec::new();
-    let mut rows = near;
-    for (uuid, name, parent, version, person) in chain {
+    let mut rows = Vec::with_capacity(found.len());
+    for (uuid, name, parent, version, person) in found {
         if let Some(person) = person {
             owner_rows.push((uuid.clone(), person));
         }
