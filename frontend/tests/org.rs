@@ -96,6 +96,11 @@ fn the_filter_keeps_the_ancestors_of_every_match() {
     let result = tree.filter(" HJEMMEPLEJE ").expect("a filter");
     assert_eq!(result.matches, ids(&[4, 6]));
     assert_eq!(result.visible, ids(&[1, 2, 3, 4, 5, 6]));
+    assert_eq!(
+        result.opened,
+        ids(&[1, 2, 3, 5]),
+        "the ancestors, not the matches"
+    );
     let result = tree.filter("nord").expect("a filter");
     assert_eq!(
         result.visible,

@@ -14,6 +14,8 @@ pub struct OrgTree {
     units: HashMap<Uuid, OrgUnit>,
     tree: UnitTree,
     roots: Vec<Uuid>,
+    /// Each unit's name in lower case, made once: what the filter searches.
+    search_keys: Vec<(Uuid, String)>,
 }
 
 /// How the signed-in person owns a unit.
@@ -51,10 +53,15 @@ impl OrgTree {
                 .flat_map(|unit| unit.owners.iter().map(|person| (unit.uuid, *person))),
         );
         let roots = tree.roots().collect();
+        let search_keys = units
+            .iter()
+            .map(|unit| (unit.uuid, unit.name.to_lowercase()))
+            .collect();
         Self {
             units: units.into_iter().map(|unit| (unit.uuid, unit)).collect(),
             tree,
             roots,
+            search_keys,
         }
     }
 
@@ -92,22 +99,34 @@ impl OrgTree {
 
     /// The units to show for a name filter: every unit whose name contains `query` (trimmed,
     /// case-insensitive) and all their ancestors. `None` when the query is blank (show all).
+    /// O(units) over the search keys, then each match's ancestors until one already seen.
     pub fn filter(&self, query: &str) -> Option<FilterResult> {
         let needle = query.trim().to_lowercase();
         if needle.is_empty() {
             return None;
         }
         let matches: HashSet<Uuid> = self
-            .units
-            .values()
-            .filter(|unit| unit.name.to_lowercase().contains(&needle))
-            .map(|unit| unit.uuid)
+            .search_keys
+            .iter()
+            .filter(|(_, key)| key.contains(&needle))
+            .map(|(uuid, _)| *uuid)
             .collect();
-        let mut visible = matches.clone();
+        let mut opened = HashSet::new();
         for unit in &matches {
-            visible.extend(self.ancestors(*unit));
+            let mut at = self.tree.parent(*unit);
+            while let Some(ancestor) = at.filter(|a| self.units.contains_key(a)) {
+                if !opened.insert(ancestor) {
+                    break;
+                }
+                at = self.tree.parent(ancestor);
+            }
         }
-        Some(FilterResult { matches, visible })
+        let visible = matches.union(&opened).copied().collect();
+        Some(FilterResult {
+            matches,
+            opened,
+            visible,
+        })
     }
 
     /// Whether `person` owns `uuid`, directly or through the nearest ancestor they own.
@@ -127,6 +146,8 @@ impl OrgTree {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterResult {
     pub matches: HashSet<Uuid>,
+    /// The ancestors of the matches: the units shown open so the matches can be seen.
+    pub opened: HashSet<Uuid>,
     /// The matches and their ancestors.
     pub visible: HashSet<Uuid>,
 }

@@ -1,5 +1,6 @@
 //! `/units`: the organisation tree — expand and collapse, a name filter that keeps the ancestors
-//! of every match visible, owners by name, and a badge on the units the user owns.
+//! of every match visible, owners by name, and a badge on the units the user owns. Each row's
+//! state is a memo, so a keystroke re-renders only the rows it changes.
 
 use std::collections::HashSet;
 
@@ -99,9 +100,11 @@ fn Tree(org: Organisation) -> impl IntoView {
     let all: HashSet<Uuid> = tree.depth_first().into_iter().map(|(u, _)| u).collect();
     let roots = tree.roots().to_vec();
     let total = tree.len();
-    let summary = move || match filter.get() {
-        Some(result) if result.matches.is_empty() => String::new(),
-        Some(result) => format!("{} of {total} units match.", result.matches.len()),
+    // Counts only: the result's sets are read in place, never cloned.
+    let matched = Memo::new(move |_| filter.with(|f| f.as_ref().map(|r| r.matches.len())));
+    let summary = move || match matched.get() {
+        Some(0) => String::new(),
+        Some(matches) => format!("{matches} of {total} units match."),
         None => format!("{total} units."),
     };
 
@@ -129,10 +132,8 @@ fn Tree(org: Organisation) -> impl IntoView {
         </div>
         <p class="muted" data-testid="tree-summary">{summary}</p>
         {move || {
-            filter
-                .get()
-                .filter(|result| result.matches.is_empty())
-                .map(|_| {
+            (matched.get() == Some(0))
+                .then(|| {
                     view! {
                         <p class="empty" data-testid="tree-empty">
                             "No unit matches “" {query.get().trim().to_owned()} "”."
@@ -161,22 +162,31 @@ fn TreeRow(uuid: Uuid, context: TreeContext) -> AnyView {
     let has_children = !children.is_empty();
     let expanded = context.expanded;
     let filter = context.filter;
-    let visible = move || {
+    // Memos, so a keystroke or "Expand all" touches only the rows whose state changes: each row
+    // checks a set, and only the rows that flip update their DOM or build their sub-units.
+    let visible = Memo::new(move |_| {
         filter.with(|filter| {
             filter
                 .as_ref()
                 .is_none_or(|result| result.visible.contains(&uuid))
         })
-    };
-    let is_match = move || {
+    });
+    let is_match = Memo::new(move |_| {
         filter.with(|filter| {
             filter
                 .as_ref()
                 .is_some_and(|result| result.matches.contains(&uuid))
         })
-    };
-    // While filtering, every shown unit is open so the matches can be seen.
-    let open = move || filter.with(Option::is_some) || expanded.with(|open| open.contains(&uuid));
+    });
+    let filtering = Memo::new(move |_| filter.with(Option::is_some));
+    // While filtering, the ancestors of the matches are open (so the matches can be seen).
+    let open = Memo::new(move |_| {
+        filter.with(|filter| match filter {
+            Some(result) => result.opened.contains(&uuid),
+            None => expanded.with(|open| open.contains(&uuid)),
+        })
+    });
+    let open = move || open.get();
     let toggle = move |_| {
         expanded.update(|open| {
             if !open.remove(&uuid) {
@@ -218,8 +228,8 @@ fn TreeRow(uuid: Uuid, context: TreeContext) -> AnyView {
     };
 
     view! {
-        <li class="tree__item" class:tree__item--hidden=move || !visible() data-unit=uuid.to_string()>
-            <div class="tree__row" class:tree__row--match=is_match>
+        <li class="tree__item" class:tree__item--hidden=move || !visible.get() data-unit=uuid.to_string()>
+            <div class="tree__row" class:tree__row--match=move || is_match.get()>
                 {if has_children {
                     view! {
                         <button
@@ -227,7 +237,7 @@ fn TreeRow(uuid: Uuid, context: TreeContext) -> AnyView {
                             class="tree__toggle"
                             aria-expanded=move || open().to_string()
                             aria-label=toggle_label
-                            disabled=move || filter.with(Option::is_some)
+                            disabled=move || filtering.get()
                             on:click=toggle
                         >
                             <span aria-hidden="true" class="tree__chevron"></span>
