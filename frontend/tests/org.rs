@@ -81,12 +81,36 @@ fn the_tree_orders_children_by_name_and_walks_ancestors() {
         tree.ancestors(Uuid::from_u128(4)),
         [1, 2, 3].map(Uuid::from_u128)
     );
-    let order: Vec<(u128, usize)> = tree
-        .depth_first()
-        .into_iter()
+    assert_eq!(
+        numbered(tree.depth_first()),
+        [(1, 0), (2, 1), (3, 2), (4, 3), (5, 1), (6, 2)]
+    );
+}
+
+/// The rows as (id, depth), for comparing with a literal.
+fn numbered(rows: Vec<(Uuid, usize)>) -> Vec<(u128, usize)> {
+    rows.into_iter()
         .map(|(u, depth)| (u.as_u128(), depth))
-        .collect();
-    assert_eq!(order, [(1, 0), (2, 1), (3, 2), (4, 3), (5, 1), (6, 2)]);
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn the_rows_shown_are_the_open_units_and_their_children_or_the_filtered_path() {
+    let tree = demo();
+    assert_eq!(numbered(tree.rows(&ids(&[]), None)), [(1, 0)]);
+    assert_eq!(
+        numbered(tree.rows(&ids(&[1, 3]), None)),
+        [(1, 0), (2, 1), (5, 1)],
+        "Ældre is open but Social, above it, is not"
+    );
+    let nord = tree.filter("nord").expect("a filter");
+    assert_eq!(
+        numbered(tree.rows(&ids(&[]), Some(&nord))),
+        [(1, 0), (2, 1), (3, 2), (4, 3)],
+        "the path to the match, Teknik left out"
+    );
+    let none = tree.filter("no such unit").expect("a filter");
+    assert!(tree.rows(&ids(&[1]), Some(&none)).is_empty());
 }
 
 #[wasm_bindgen_test]

@@ -71,8 +71,8 @@ impl UnitTree {
     }
 
     /// Units without a parent, or whose parent is not in the tree, in the order given.
-    pub fn roots(&self) -> impl Iterator<Item = Uuid> + '_ {
-        self.roots.iter().copied()
+    pub fn roots(&self) -> &[Uuid] {
+        &self.roots
     }
 
     /// The unit's parent (`None` for a top-level or unknown unit).
@@ -115,6 +115,22 @@ impl UnitTree {
         path
     }
 
+    /// Every unit in the tree that is an ancestor of one of `units`, each visited once: O(the
+    /// units + their distinct ancestors). A corrupt (cyclic) table cannot make it loop.
+    pub fn ancestors_of(&self, units: impl IntoIterator<Item = Uuid>) -> HashSet<Uuid> {
+        let mut found = HashSet::new();
+        for unit in units {
+            let mut current = self.parent(unit).filter(|p| self.contains(*p));
+            while let Some(ancestor) = current {
+                if !found.insert(ancestor) {
+                    break;
+                }
+                current = self.parent(ancestor).filter(|p| self.contains(*p));
+            }
+        }
+        found
+    }
+
     /// `roots` and every unit below them, each visited once: O(size of the subtrees).
     pub fn subtrees(&self, roots: impl IntoIterator<Item = Uuid>) -> HashSet<Uuid> {
         let mut found = HashSet::new();
@@ -148,16 +164,23 @@ impl UnitTree {
     /// Every unit reachable from the roots in depth-first order (children in the order given)
     /// with its depth, the roots at 0. Each unit once, so a corrupt (cyclic) table cannot loop.
     pub fn depth_first(&self) -> Vec<(Uuid, usize)> {
-        let mut order = Vec::with_capacity(self.len());
-        let mut stack: Vec<(Uuid, usize)> = self.roots().map(|u| (u, 0)).collect();
-        stack.reverse();
+        self.depth_first_into(|_| true)
+    }
+
+    /// As [`UnitTree::depth_first`], but below a unit only when `open` says so: the rows of a
+    /// tree view whose open units are `open`. O(the units listed).
+    pub fn depth_first_into(&self, open: impl Fn(Uuid) -> bool) -> Vec<(Uuid, usize)> {
+        let mut order = Vec::new();
+        let mut stack: Vec<(Uuid, usize)> = self.roots().iter().rev().map(|u| (*u, 0)).collect();
         let mut seen = HashSet::new();
         while let Some((at, depth)) = stack.pop() {
             if !seen.insert(at) {
                 continue;
             }
             order.push((at, depth));
-            stack.extend(self.children(at).iter().rev().map(|u| (*u, depth + 1)));
+            if open(at) {
+                stack.extend(self.children(at).iter().rev().map(|u| (*u, depth + 1)));
+            }
         }
         order
     }
@@ -237,9 +260,37 @@ mod tests {
     }
 
     #[test]
+    fn depth_first_into_open_units_only() {
+        let tree = sample();
+        let open = HashSet::from([u(1), u(3)]);
+        assert_eq!(
+            tree.depth_first_into(|unit| open.contains(&unit)),
+            vec![(u(1), 0), (u(2), 1), (u(4), 1), (u(5), 0)],
+            "2 is closed, so 3 is not listed though it is open"
+        );
+        assert_eq!(tree.depth_first_into(|_| false), vec![(u(1), 0), (u(5), 0)]);
+    }
+
+    #[test]
+    fn ancestors_of_several_units_each_once() {
+        let tree = sample();
+        assert_eq!(tree.ancestors_of([u(3), u(4)]), HashSet::from([u(1), u(2)]));
+        assert!(
+            tree.ancestors_of([u(1), u(5)]).is_empty(),
+            "roots have none"
+        );
+        let partial = UnitTree::new([(u(3), Some(u(2))), (u(2), Some(u(1)))], []);
+        assert_eq!(
+            partial.ancestors_of([u(3)]),
+            HashSet::from([u(2)]),
+            "a parent outside the tree is not one of its units"
+        );
+    }
+
+    #[test]
     fn roots_depth_first_order_and_subtree_sizes() {
         let tree = sample();
-        assert_eq!(tree.roots().collect::<Vec<_>>(), vec![u(1), u(5)]);
+        assert_eq!(tree.roots(), &[u(1), u(5)]);
         assert_eq!(
             tree.depth_first(),
             vec![(u(1), 0), (u(2), 1), (u(3), 2), (u(4), 1), (u(5), 0)]
@@ -250,7 +301,7 @@ mod tests {
         assert_eq!((sizes[&u(4)], sizes[&u(5)]), (1, 1));
         // A parent that is not in the tree makes a root.
         let orphan = UnitTree::new([(u(1), Some(u(7))), (u(2), Some(u(1)))], []);
-        assert_eq!(orphan.roots().collect::<Vec<_>>(), vec![u(1)]);
+        assert_eq!(orphan.roots(), &[u(1)]);
         assert_eq!(orphan.depth_first(), vec![(u(1), 0), (u(2), 1)]);
     }
 
@@ -276,9 +327,10 @@ mod tests {
         let tree = UnitTree::new([(u(1), Some(u(2))), (u(2), Some(u(1)))], []);
         assert_eq!(tree.path(u(1)), vec![u(2)]);
         assert_eq!(tree.subtrees([u(1)]).len(), 2);
-        assert_eq!(tree.roots().count(), 0);
+        assert_eq!(tree.roots().len(), 0);
         assert!(tree.depth_first().is_empty());
         assert_eq!(tree.subtree_sizes()[&u(1)], 2);
         assert_eq!(tree.owned_through(u(1), u(9)), None);
+        assert_eq!(tree.ancestors_of([u(1)]).len(), 2);
     }
 }

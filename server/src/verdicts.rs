@@ -104,7 +104,10 @@ fn may_move(access: &Access, tree: &UnitTree, unit: Uuid) -> Result<(), api::Rul
         return Ok(());
     }
     let somewhere = match access.writable_roots() {
-        None => tree.roots().any(|root| !tree.is_in_subtree(root, unit)),
+        None => tree
+            .roots()
+            .iter()
+            .any(|root| !tree.is_in_subtree(*root, unit)),
         Some(listing) => listing.iter().any(|&root| {
             !tree.is_in_subtree(root, unit)
                 && (Some(root) != parent || tree.children(root).len() > 1)

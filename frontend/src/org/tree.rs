@@ -13,7 +13,6 @@ use uuid::Uuid;
 pub struct OrgTree {
     units: HashMap<Uuid, OrgUnit>,
     tree: UnitTree,
-    roots: Vec<Uuid>,
     /// Each unit's name in lower case, made once: what the filter searches.
     search_keys: Vec<(Uuid, String)>,
 }
@@ -52,7 +51,6 @@ impl OrgTree {
                 .iter()
                 .flat_map(|unit| unit.owners.iter().map(|person| (unit.uuid, *person))),
         );
-        let roots = tree.roots().collect();
         let search_keys = units
             .iter()
             .map(|unit| (unit.uuid, unit.name.to_lowercase()))
@@ -60,7 +58,6 @@ impl OrgTree {
         Self {
             units: units.into_iter().map(|unit| (unit.uuid, unit)).collect(),
             tree,
-            roots,
             search_keys,
         }
     }
@@ -79,7 +76,7 @@ impl OrgTree {
 
     /// Top-level units, by name.
     pub fn roots(&self) -> &[Uuid] {
-        &self.roots
+        self.tree.roots()
     }
 
     /// Direct sub-units, by name.
@@ -99,7 +96,7 @@ impl OrgTree {
 
     /// The units to show for a name filter: every unit whose name contains `query` (trimmed,
     /// case-insensitive) and all their ancestors. `None` when the query is blank (show all).
-    /// O(units) over the search keys, then each match's ancestors until one already seen.
+    /// O(units) over the search keys, then each distinct ancestor of the matches once.
     pub fn filter(&self, query: &str) -> Option<FilterResult> {
         let needle = query.trim().to_lowercase();
         if needle.is_empty() {
@@ -111,22 +108,32 @@ impl OrgTree {
             .filter(|(_, key)| key.contains(&needle))
             .map(|(uuid, _)| *uuid)
             .collect();
-        let mut opened = HashSet::new();
-        for unit in &matches {
-            let mut at = self.tree.parent(*unit);
-            while let Some(ancestor) = at.filter(|a| self.units.contains_key(a)) {
-                if !opened.insert(ancestor) {
-                    break;
-                }
-                at = self.tree.parent(ancestor);
-            }
-        }
+        let opened = self.tree.ancestors_of(matches.iter().copied());
         let visible = matches.union(&opened).copied().collect();
         Some(FilterResult {
             matches,
             opened,
             visible,
         })
+    }
+
+    /// The rows a tree view shows, in order, with their depth: depth first from the roots, below
+    /// the `expanded` units — or, while a filter is on, the matches and their ancestors, below
+    /// those ancestors only. O(the rows listed + while filtering, their siblings).
+    pub fn rows(
+        &self,
+        expanded: &HashSet<Uuid>,
+        filter: Option<&FilterResult>,
+    ) -> Vec<(Uuid, usize)> {
+        match filter {
+            None => self.tree.depth_first_into(|unit| expanded.contains(&unit)),
+            Some(result) => self
+                .tree
+                .depth_first_into(|unit| result.opened.contains(&unit))
+                .into_iter()
+                .filter(|(unit, _)| result.visible.contains(unit))
+                .collect(),
+        }
     }
 
     /// Whether `person` owns `uuid`, directly or through the nearest ancestor they own.

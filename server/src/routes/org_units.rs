@@ -104,8 +104,13 @@ impl View {
         Ok(self.to_api(self.unit(uuid)?, true))
     }
 
-    /// The answer for `uuid` as written in `tx`: read again around it.
-    async fn written(tx: &mut Tx, caller: &Caller, uuid: Uuid) -> Result<api::OrgUnit, Error> {
+    /// The answer for `uuid` as it stands in `tx` (after a write, or for a read of one unit):
+    /// the units around it read and the unit answered with its path.
+    async fn answer_around(
+        tx: &mut Tx,
+        caller: &Caller,
+        uuid: Uuid,
+    ) -> Result<api::OrgUnit, Error> {
         Self::around(tx, caller, Some(uuid), None)
             .await?
             .answer(uuid)
@@ -164,13 +169,18 @@ pub async fn list(
         })
     })
     .await
-    .map_err(|e| Error::Internal(format!("listing units: {e}")))?
-    .map_err(|e| Error::Internal(format!("listing units: {e}")))?;
+    .map_err(listing_failed)?
+    .map_err(listing_failed)?;
     cache.keep_body(generation, key, encoding, body.clone());
     if encoding == Encoding::Brotli && body.len() >= POLISH_MIN_BYTES && cache.start_polishing() {
         tokio::spawn(polish(state.clone(), generation, key, json));
     }
     Ok(encoded(body, encoding))
+}
+
+/// The list's encoding task failed (it panicked or the JSON could not be made): a 500.
+fn listing_failed(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("listing units: {e}"))
 }
 
 /// Once `generation` has lasted [`POLISH_AFTER`], encodes its list again at brotli's polished
@@ -213,7 +223,7 @@ pub async fn get(
     UnitPath(uuid): UnitPath,
 ) -> Result<Json<api::OrgUnit>, Error> {
     let mut tx = state.db().begin_read().await?;
-    let unit = View::written(&mut tx, &caller(&state, &principal), uuid).await?;
+    let unit = View::answer_around(&mut tx, &caller(&state, &principal), uuid).await?;
     tx.commit().await?;
     Ok(Json(unit))
 }
@@ -251,7 +261,7 @@ pub async fn create(
     })?;
     let uuid = Uuid::new_v4();
     units::insert(&mut tx, uuid, &name, body.parent).await?;
-    let unit = View::written(&mut tx, &caller, uuid).await?;
+    let unit = View::answer_around(&mut tx, &caller, uuid).await?;
     tx.commit().await?;
     let location = format!("/api/v1/org-units/{uuid}");
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(unit)).into_response())
@@ -300,7 +310,7 @@ pub async fn update(
     if !units::update(&mut tx, uuid, &name, parent, patch.version).await? {
         return Err(stale);
     }
-    let unit = View::written(&mut tx, &caller, uuid).await?;
+    let unit = View::answer_around(&mut tx, &caller, uuid).await?;
     tx.commit().await?;
     Ok(Json(unit))
 }
