@@ -192,6 +192,27 @@ async fn screenshots_of_landing_and_tree_also_at_360_px() -> TestResult {
         wait_for_text(&client, "[data-testid=tree]", "Kolding Kommune").await?;
         wait_for_text(&client, "[data-testid=tree-summary]", "26 units.").await?;
         screenshot(&client, "ui-tree").await?;
+        // Under the server's CSP (no inline styles): each level indented further, and the list as
+        // high as all its rows, so the scroll bar is the whole tree's.
+        let geometry = client
+            .execute(
+                "const rows = [...document.querySelectorAll('[data-unit]')];
+                 const indent = level => rows.filter(r => r.getAttribute('aria-level') === level)
+                   .map(r => parseFloat(getComputedStyle(r).paddingLeft))[0];
+                 const list = rows[0].parentElement;
+                 return [indent('1'), indent('2'), indent('3'),
+                   list.getBoundingClientRect().height / rows[0].getBoundingClientRect().height,
+                   Number(rows[0].getAttribute('aria-setsize'))]",
+                Vec::new(),
+            )
+            .await?;
+        let [top, second, third, height_in_rows, set_size]: [f64; 5] =
+            serde_json::from_value(geometry)?;
+        assert!(
+            top == 0.0 && second > top && third - second == second - top,
+            "indentation by level: {top}, {second}, {third} px"
+        );
+        assert_eq!(height_in_rows, set_size, "the list is as high as its rows");
 
         // The filter keeps the ancestors of a match and says when nothing matches.
         fill(&client, "[data-testid=unit-filter]", "hjemmepleje").await?;

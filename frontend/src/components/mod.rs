@@ -6,6 +6,7 @@ pub mod idp_notice;
 pub mod loading;
 pub mod notices;
 pub mod protected;
+pub mod row_window;
 pub mod session_expiry;
 pub mod session_notice;
 pub mod timing;

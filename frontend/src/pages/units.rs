@@ -1,6 +1,8 @@
 //! `/units`: the organisation tree — expand and collapse, a name filter that keeps the ancestors
-//! of every match visible, owners by name, and a badge on the units the user owns. Each row's
-//! state is a memo, so a keystroke re-renders only the rows it changes.
+//! of every match visible, owners by name, and a badge on the units the user owns. The tree is a
+//! flat list of the rows it shows (depth first, indented by depth), and only the rows near the
+//! screen are in the page: a keystroke or "Expand all" costs the filter and one walk of the rows
+//! shown, never the DOM of the whole organisation.
 
 use std::collections::HashSet;
 
@@ -10,13 +12,19 @@ use uuid::Uuid;
 
 use crate::{
     auth::ApiClient,
-    components::{error_panel::ErrorPanel, loading::Loading},
+    components::{error_panel::ErrorPanel, loading::Loading, row_window::rows_near_screen},
     org::{
         client::Organisation,
         tree::{FilterResult, OrgTree},
     },
     routes,
 };
+
+/// The height of a row in CSS pixels: every row is one line this high (`--tree-row` in the
+/// style sheet comes from here), so a row's place in the list is its index times this. The
+/// rows' geometry is set property by property (`style:…`, the CSS object model): the server's
+/// Content-Security-Policy (`style-src 'self'`) makes the browser ignore `style` attributes.
+pub const ROW_PX: f64 = 40.0;
 
 /// The tree with what its rows need, shared by every row (cheap to clone).
 #[derive(Clone)]
@@ -69,8 +77,9 @@ pub fn UnitsPage() -> impl IntoView {
     }
 }
 
+/// The tree of `org`'s units with its filter and buttons (public for the browser tests).
 #[component]
-fn Tree(org: Organisation) -> impl IntoView {
+pub fn Tree(org: Organisation) -> impl IntoView {
     let tree = std::sync::Arc::new(OrgTree::new(org.units.clone()));
     let query = RwSignal::new(String::new());
     let filter = {
@@ -91,6 +100,12 @@ fn Tree(org: Organisation) -> impl IntoView {
             .chain(owned)
             .collect::<HashSet<Uuid>>(),
     );
+    let rows = {
+        let tree = tree.clone();
+        Memo::new(move |_| {
+            filter.with(|filter| expanded.with(|open| tree.rows(open, filter.as_ref())))
+        })
+    };
     let context = TreeContext {
         tree: tree.clone(),
         org: std::sync::Arc::new(org),
@@ -98,7 +113,6 @@ fn Tree(org: Organisation) -> impl IntoView {
         filter,
     };
     let all: HashSet<Uuid> = tree.depth_first().into_iter().map(|(u, _)| u).collect();
-    let roots = tree.roots().to_vec();
     let total = tree.len();
     // Counts only: the result's sets are read in place, never cloned.
     let matched = Memo::new(move |_| filter.with(|f| f.as_ref().map(|r| r.matches.len())));
@@ -106,6 +120,34 @@ fn Tree(org: Organisation) -> impl IntoView {
         Some(0) => String::new(),
         Some(matches) => format!("{matches} of {total} units match."),
         None => format!("{total} units."),
+    };
+
+    // The scrolled list: where it is scrolled to and how high the window is (an upper bound of
+    // the list's own height, which the style sheet keeps below the window's).
+    let list = NodeRef::<leptos::html::Div>::new();
+    let scroll_top = RwSignal::new(0.0);
+    let viewport = RwSignal::new(window_height());
+    let resized = window_event_listener(leptos::ev::resize, move |_| viewport.set(window_height()));
+    on_cleanup(move || resized.remove());
+    let near = Memo::new(move |_| {
+        rows_near_screen(
+            scroll_top.get(),
+            viewport.get(),
+            ROW_PX,
+            rows.with(Vec::len),
+        )
+    });
+    let shown = move || {
+        let range = near.get();
+        rows.with(|rows| rows[range].to_vec())
+    };
+    let first = Memo::new(move |_| near.get().start);
+    let set_size = Memo::new(move |_| rows.with(Vec::len));
+    let back_to_top = move || {
+        if let Some(list) = list.get_untracked() {
+            list.set_scroll_top(0);
+        }
+        scroll_top.set(0.0);
     };
 
     view! {
@@ -118,19 +160,29 @@ fn Tree(org: Organisation) -> impl IntoView {
                     autocomplete="off"
                     data-testid="unit-filter"
                     prop:value=move || query.get()
-                    on:input=move |ev| query.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        back_to_top();
+                        query.set(event_target_value(&ev));
+                    }
                 />
             </div>
             <div class="tree-tools__buttons">
                 <button type="button" class="button button--small" on:click=move |_| expanded.set(all.clone())>
                     "Expand all"
                 </button>
-                <button type="button" class="button button--small" on:click=move |_| expanded.set(HashSet::new())>
+                <button
+                    type="button"
+                    class="button button--small"
+                    on:click=move |_| {
+                        back_to_top();
+                        expanded.set(HashSet::new());
+                    }
+                >
                     "Collapse all"
                 </button>
             </div>
         </div>
-        <p class="muted" data-testid="tree-summary">{summary}</p>
+        <p class="muted" data-testid="tree-summary" aria-live="polite">{summary}</p>
         {move || {
             (matched.get() == Some(0))
                 .then(|| {
@@ -143,34 +195,62 @@ fn Tree(org: Organisation) -> impl IntoView {
         }}
         {(total == 0)
             .then(|| view! { <p class="empty" data-testid="tree-empty">"There are no units yet."</p> })}
-        <ul class="tree" data-testid="tree">
-            {roots
-                .into_iter()
-                .map(|uuid| view! { <TreeRow uuid context=context.clone() /> })
-                .collect_view()}
-        </ul>
+        <div
+            class="tree"
+            class:tree--empty=move || set_size.get() == 0
+            data-testid="tree"
+            node_ref=list
+            on:scroll=move |_| {
+                if let Some(list) = list.get_untracked() {
+                    scroll_top.set(f64::from(list.scroll_top()));
+                }
+            }
+        >
+            <ul
+                class="tree__rows"
+                aria-label="Organisation units"
+                style:--tree-row=format!("{ROW_PX}px")
+                style:height=move || format!("{}px", set_size.get() as f64 * ROW_PX)
+                style:padding-top=move || format!("{}px", first.get() as f64 * ROW_PX)
+            >
+                <ForEnumerate
+                    each=shown
+                    key=|(uuid, _)| *uuid
+                    children=move |index, (uuid, depth)| {
+                        view! { <TreeRow uuid depth index first set_size context=context.clone() /> }
+                    }
+                />
+            </ul>
+        </div>
     }
 }
 
-/// One unit and, when open, its sub-units.
+/// The browser window's inner height in CSS pixels (0 outside a browser).
+fn window_height() -> f64 {
+    window()
+        .inner_height()
+        .ok()
+        .and_then(|height| height.as_f64())
+        .unwrap_or(0.0)
+}
+
+/// One row: the unit's toggle (when it has sub-units), its name as a link, badge and owners;
+/// its place in the list is `first` (the first row rendered) + `index` (its place among those).
 #[component]
-fn TreeRow(uuid: Uuid, context: TreeContext) -> AnyView {
+fn TreeRow(
+    uuid: Uuid,
+    depth: usize,
+    index: ReadSignal<usize>,
+    first: Memo<usize>,
+    set_size: Memo<usize>,
+    context: TreeContext,
+) -> AnyView {
     let Some(unit) = context.tree.get(uuid).cloned() else {
         return ().into_any();
     };
-    let children = context.tree.children(uuid).to_vec();
-    let has_children = !children.is_empty();
+    let has_children = !context.tree.children(uuid).is_empty();
     let expanded = context.expanded;
     let filter = context.filter;
-    // Memos, so a keystroke or "Expand all" touches only the rows whose state changes: each row
-    // checks a set, and only the rows that flip update their DOM or build their sub-units.
-    let visible = Memo::new(move |_| {
-        filter.with(|filter| {
-            filter
-                .as_ref()
-                .is_none_or(|result| result.visible.contains(&uuid))
-        })
-    });
     let is_match = Memo::new(move |_| {
         filter.with(|filter| {
             filter
@@ -186,7 +266,6 @@ fn TreeRow(uuid: Uuid, context: TreeContext) -> AnyView {
             None => expanded.with(|open| open.contains(&uuid)),
         })
     });
-    let open = move || open.get();
     let toggle = move |_| {
         expanded.update(|open| {
             if !open.remove(&uuid) {
@@ -194,48 +273,41 @@ fn TreeRow(uuid: Uuid, context: TreeContext) -> AnyView {
             }
         })
     };
-    let owners: Vec<String> = unit
+    let owners = unit
         .owners
         .iter()
         .map(|person| context.org.person_name(*person))
-        .collect();
+        .collect::<Vec<_>>()
+        .join(", ");
     let badge = context.tree.ownership(uuid, context.org.me.uuid).badge();
     let name = unit.name.clone();
+    let title = name.clone();
     let toggle_label = {
         let name = name.clone();
         move || {
-            if open() {
+            if open.get() {
                 format!("Collapse {name}")
             } else {
                 format!("Expand {name}")
             }
         }
     };
-    let child_rows = {
-        let context = context.clone();
-        move || {
-            open().then(|| {
-                view! {
-                    <ul class="tree__children">
-                        {children
-                            .iter()
-                            .map(|child| view! { <TreeRow uuid=*child context=context.clone() /> })
-                            .collect_view()}
-                    </ul>
-                }
-            })
-        }
-    };
 
     view! {
-        <li class="tree__item" class:tree__item--hidden=move || !visible.get() data-unit=uuid.to_string()>
+        <li
+            class="tree__item"
+            style:--depth=depth.to_string()
+            aria-posinset=move || (first.get() + index.get() + 1).to_string()
+            aria-setsize=move || set_size.get().to_string()
+            data-unit=uuid.to_string()
+        >
             <div class="tree__row" class:tree__row--match=move || is_match.get()>
                 {if has_children {
                     view! {
                         <button
                             type="button"
                             class="tree__toggle"
-                            aria-expanded=move || open().to_string()
+                            aria-expanded=move || open.get().to_string()
                             aria-label=toggle_label
                             disabled=move || filtering.get()
                             on:click=toggle
@@ -248,20 +320,23 @@ fn TreeRow(uuid: Uuid, context: TreeContext) -> AnyView {
                     view! { <span class="tree__toggle tree__toggle--leaf" aria-hidden="true"></span> }.into_any()
                 }}
                 <div class="tree__body">
-                    <A href=routes::unit(uuid) attr:class="tree__name" attr:data-testid="tree-unit">
+                    <A href=routes::unit(uuid) attr:class="tree__name" attr:data-testid="tree-unit" attr:title=title>
                         {name}
                     </A>
                     {badge.map(|text| view! { <span class="own-badge" data-testid="own-badge">{text}</span> })}
                     {(!owners.is_empty())
                         .then(|| {
                             view! {
-                                <span class="tree__owners">"Owners: " {owners.join(", ")}</span>
+                                <span class="tree__owners" title=format!("Owners: {owners}")>
+                                    "Owners: " {owners.clone()}
+                                </span>
                             }
                         })}
                 </div>
             </div>
-            {child_rows}
         </li>
     }
+    // Leptos has no `aria-level` attribute of its own: the row's level in the tree, set by name.
+    .attr("aria-level", (depth + 1).to_string())
     .into_any()
 }
