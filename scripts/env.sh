@@ -9,6 +9,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Versions the project is built with; wasm-bindgen's comes from Cargo.lock so the CLI cannot drift.
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"
+AXE_VERSION="4.14.1"
 KEYCLOAK_VERSION="26.7.3"
 # The Keycloak server distribution, unpacked once by scripts/bootstrap.
 KEYCLOAK_HOME="$TOOLS/keycloak-$KEYCLOAK_VERSION"
