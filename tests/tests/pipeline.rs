@@ -16,6 +16,31 @@ async fn the_app_loads_in_chromium_with_settings_from_the_server() -> TestResult
         let realm = text_of(&client, "[data-testid=realm]").await?;
         let auth_server = text_of(&client, "[data-testid=auth-server-url]").await?;
         screenshot(&client, "landing").await?;
+        // index.html's loading frame is gone once the app is there: one header, one main.
+        let frames = client
+            .execute(
+                "return [document.getElementById('boot-shell') === null,
+                         document.querySelectorAll('header').length,
+                         document.querySelectorAll('main').length]",
+                Vec::new(),
+            )
+            .await?;
+        assert_eq!(frames, serde_json::json!([true, 1, 1]));
+        // What a slow network shows before the app starts: index.html's own frame (its body put
+        // in place of the app's, scripts not run), with the header and a loading state.
+        let loading = client
+            .execute_async(
+                "const done = arguments[0];
+                 fetch('/').then(r => r.text()).then(html => {
+                   const page = new DOMParser().parseFromString(html, 'text/html');
+                   document.body.replaceChildren(...page.body.children);
+                   done(document.querySelector('#boot-shell [role=status]').textContent.trim());
+                 })",
+                Vec::new(),
+            )
+            .await?;
+        screenshot(&client, "landing-loading").await?;
+        assert_eq!(loading, "Loading Org Browser…");
         assert_eq!(realm, expected_realm);
         assert_eq!(auth_server, expected_base);
 
