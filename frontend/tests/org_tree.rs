@@ -3,32 +3,16 @@
 //! via an ancestor).
 #![cfg(target_arch = "wasm32")]
 
-use api::{OrgUnit, Permissions, Verdict};
+mod support;
+
 use frontend::org::tree::{OrgTree, Ownership};
+use support::org::unit;
 use uuid::Uuid;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ELINE: Uuid = Uuid::from_u128(0xE1);
-
-fn unit(id: u128, name: &str, parent: Option<u128>, owners: &[Uuid]) -> OrgUnit {
-    OrgUnit {
-        uuid: Uuid::from_u128(id),
-        name: name.into(),
-        parent: parent.map(Uuid::from_u128),
-        owners: owners.to_vec(),
-        version: 1,
-        permissions: Permissions {
-            update: Verdict::Allowed,
-            create_child: Verdict::Allowed,
-            move_unit: Verdict::Allowed,
-            delete: Verdict::Allowed,
-            manage_owners: Verdict::Allowed,
-        },
-        path: None,
-    }
-}
 
 /// Kommune (1) ─ Social (2, owned by eline) ─ Ældre (3) ─ Hjemmepleje Nord (4)
 ///             └ Teknik (5) ─ Hjemmepleje Vest (6)

@@ -4,7 +4,7 @@
 
 mod support;
 
-use api::{AccountAccess, AccountRole, Me, OrgUnit, Permissions, Verdict};
+use api::{AccountAccess, AccountRole, Me, Verdict};
 use frontend::{
     components::row_window::{OVERSCAN, rows_near_screen},
     org::client::Organisation,
@@ -12,8 +12,7 @@ use frontend::{
 };
 use leptos::{mount::mount_to, prelude::*};
 use leptos_router::components::Router;
-use support::settle;
-use uuid::Uuid;
+use support::{org::unit, settle};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -43,20 +42,13 @@ fn the_window_is_the_rows_on_screen_and_a_margin() {
 /// `count` units: ten top-level ones, every other one under the unit ten before it.
 fn organisation(count: u128) -> Organisation {
     let units = (0..count)
-        .map(|n| OrgUnit {
-            uuid: Uuid::from_u128(n + 1),
-            name: format!("Unit {n:05}"),
-            parent: (n >= 10).then(|| Uuid::from_u128(n / 10 + 1)),
-            owners: Vec::new(),
-            version: 1,
-            permissions: Permissions {
-                update: Verdict::Allowed,
-                create_child: Verdict::Allowed,
-                move_unit: Verdict::Allowed,
-                delete: Verdict::Allowed,
-                manage_owners: Verdict::Allowed,
-            },
-            path: None,
+        .map(|n| {
+            unit(
+                n + 1,
+                &format!("Unit {n:05}"),
+                (n >= 10).then(|| n / 10 + 1),
+                &[],
+            )
         })
         .collect();
     Organisation {
@@ -92,11 +84,19 @@ fn mounted(org: Organisation) -> web_sys::HtmlElement {
     root
 }
 
-fn rows(root: &web_sys::HtmlElement) -> Vec<(String, String)> {
+/// The rows in the page, in order.
+fn row_elements(root: &web_sys::HtmlElement) -> Vec<web_sys::HtmlElement> {
     let list = root.query_selector_all("[data-unit]").unwrap();
     (0..list.length())
-        .map(|n| {
-            let row: web_sys::Element = list.item(n).unwrap().unchecked_into();
+        .map(|n| list.item(n).unwrap().unchecked_into())
+        .collect()
+}
+
+/// Each row in the page as (its place in the whole list, its unit's name).
+fn rows(root: &web_sys::HtmlElement) -> Vec<(String, String)> {
+    row_elements(root)
+        .iter()
+        .map(|row| {
             (
                 row.get_attribute("aria-posinset").unwrap_or_default(),
                 row.query_selector("[data-testid=tree-unit]")
@@ -106,6 +106,13 @@ fn rows(root: &web_sys::HtmlElement) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Sends `element` an event of `kind`, as the browser would on scrolling or typing.
+fn fire(element: &web_sys::EventTarget, kind: &str) {
+    element
+        .dispatch_event(&web_sys::Event::new(kind).unwrap())
+        .unwrap();
 }
 
 fn element<T: JsCast>(root: &web_sys::HtmlElement, css: &str) -> T {
@@ -170,9 +177,7 @@ async fn a_large_tree_puts_only_the_rows_near_the_screen_in_the_page() {
         .style()
         .set_css_text("height: 400px; overflow-y: auto");
     scroller.set_scroll_top((2500.0 * ROW_PX) as i32);
-    scroller
-        .dispatch_event(&web_sys::Event::new("scroll").unwrap())
-        .unwrap();
+    fire(&scroller, "scroll");
     settle().await;
     let shown = rows(&root);
     let places: Vec<usize> = shown.iter().map(|(at, _)| at.parse().unwrap()).collect();
@@ -187,9 +192,7 @@ async fn a_large_tree_puts_only_the_rows_near_the_screen_in_the_page() {
 
     let filter: web_sys::HtmlInputElement = element(&root, "[data-testid=unit-filter]");
     filter.set_value("04999");
-    filter
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    fire(&filter, "input");
     settle().await;
     assert_eq!(summary.text_content().unwrap(), "1 of 5000 units match.");
     let path: Vec<String> = rows(&root).into_iter().map(|(_, name)| name).collect();
@@ -198,19 +201,10 @@ async fn a_large_tree_puts_only_the_rows_near_the_screen_in_the_page() {
         ["Unit 00004", "Unit 00049", "Unit 00499", "Unit 04999"],
         "the match and its ancestors, from the top"
     );
-    let levels: Vec<(Option<String>, Option<String>)> = (0..4)
-        .map(|n| {
-            let row: web_sys::Element = root
-                .query_selector_all("[data-unit]")
-                .unwrap()
-                .item(n)
-                .unwrap()
-                .unchecked_into();
-            let depth = row
-                .unchecked_ref::<web_sys::HtmlElement>()
-                .style()
-                .get_property_value("--depth")
-                .ok();
+    let levels: Vec<(Option<String>, Option<String>)> = row_elements(&root)
+        .iter()
+        .map(|row| {
+            let depth = row.style().get_property_value("--depth").ok();
             (row.get_attribute("aria-level"), depth)
         })
         .collect();

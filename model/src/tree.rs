@@ -120,12 +120,12 @@ impl UnitTree {
     pub fn ancestors_of(&self, units: impl IntoIterator<Item = Uuid>) -> HashSet<Uuid> {
         let mut found = HashSet::new();
         for unit in units {
-            let mut current = self.parent(unit).filter(|p| self.contains(*p));
-            while let Some(ancestor) = current {
+            let mut at = unit;
+            while let Some(ancestor) = self.parent(at).filter(|p| self.contains(*p)) {
                 if !found.insert(ancestor) {
                     break;
                 }
-                current = self.parent(ancestor).filter(|p| self.contains(*p));
+                at = ancestor;
             }
         }
         found

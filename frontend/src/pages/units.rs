@@ -112,7 +112,11 @@ pub fn Tree(org: Organisation) -> impl IntoView {
         expanded,
         filter,
     };
-    let all: HashSet<Uuid> = tree.depth_first().into_iter().map(|(u, _)| u).collect();
+    // Every unit open: walked when asked for, not on every mount.
+    let expand_all = {
+        let tree = tree.clone();
+        move |_| expanded.set(tree.depth_first().into_iter().map(|(u, _)| u).collect())
+    };
     let total = tree.len();
     // Counts only: the result's sets are read in place, never cloned.
     let matched = Memo::new(move |_| filter.with(|f| f.as_ref().map(|r| r.matches.len())));
@@ -167,7 +171,7 @@ pub fn Tree(org: Organisation) -> impl IntoView {
                 />
             </div>
             <div class="tree-tools__buttons">
-                <button type="button" class="button button--small" on:click=move |_| expanded.set(all.clone())>
+                <button type="button" class="button button--small" on:click=expand_all>
                     "Expand all"
                 </button>
                 <button

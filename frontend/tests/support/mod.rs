@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod harness;
+pub mod org;
 
 use std::{
     cell::{Cell, RefCell},
