@@ -176,7 +176,7 @@ async fn a_large_tree_puts_only_the_rows_near_the_screen_in_the_page() {
     scroller
         .style()
         .set_css_text("height: 400px; overflow-y: auto");
-    scroller.set_scroll_top((2500.0 * ROW_PX) as i32);
+    scroller.set_scroll_top((2500 * ROW_PX) as i32);
     fire(&scroller, "scroll");
     settle().await;
     let shown = rows(&root);

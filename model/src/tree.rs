@@ -38,7 +38,7 @@ impl UnitTree {
             tree.owners.entry(unit).or_default().push(person);
         }
         for list in tree.owners.values_mut() {
-            list.sort();
+            list.sort_unstable();
             list.dedup();
         }
         tree.roots = tree

@@ -44,7 +44,7 @@ impl Ownership {
 impl OrgTree {
     /// The tree of `units`, children and roots by name (then uuid).
     pub fn new(mut units: Vec<OrgUnit>) -> Self {
-        units.sort_by(|a, b| a.name.cmp(&b.name).then(a.uuid.cmp(&b.uuid)));
+        units.sort_unstable_by(|a, b| a.name.cmp(&b.name).then(a.uuid.cmp(&b.uuid)));
         let tree = UnitTree::new(
             units.iter().map(|unit| (unit.uuid, unit.parent)),
             units

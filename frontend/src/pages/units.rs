@@ -24,7 +24,7 @@ use crate::{
 /// style sheet comes from here), so a row's place in the list is its index times this. The
 /// rows' geometry is set property by property (`style:…`, the CSS object model): the server's
 /// Content-Security-Policy (`style-src 'self'`) makes the browser ignore `style` attributes.
-pub const ROW_PX: f64 = 40.0;
+pub const ROW_PX: usize = 40;
 
 /// The tree with what its rows need, shared by every row (cheap to clone).
 #[derive(Clone)]
@@ -137,7 +137,7 @@ pub fn Tree(org: Organisation) -> impl IntoView {
         rows_near_screen(
             scroll_top.get(),
             viewport.get(),
-            ROW_PX,
+            ROW_PX as f64,
             rows.with(Vec::len),
         )
     });
@@ -214,8 +214,8 @@ pub fn Tree(org: Organisation) -> impl IntoView {
                 class="tree__rows"
                 aria-label="Organisation units"
                 style:--tree-row=format!("{ROW_PX}px")
-                style:height=move || format!("{}px", set_size.get() as f64 * ROW_PX)
-                style:padding-top=move || format!("{}px", first.get() as f64 * ROW_PX)
+                style:height=move || format!("{}px", set_size.get() * ROW_PX)
+                style:padding-top=move || format!("{}px", first.get() * ROW_PX)
             >
                 <ForEnumerate
                     each=shown
