@@ -34,6 +34,15 @@ impl Backend {
         }
     }
 
+    /// The backend a connection of the pool talks to.
+    pub(super) fn of_connection(conn: &sqlx::AnyConnection) -> Self {
+        if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
     /// How a read starts: one snapshot for all its statements (SQLite's deferred transaction takes
     /// one at its first read; PostgreSQL's default, read committed, would take one per statement).
     pub(super) fn begin_read(self) -> &'static str {

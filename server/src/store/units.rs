@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use model::UnitTree;
 
-use super::{Conn, StoreError, parse_uuid};
+use super::{Backend, Conn, StoreError, parse_uuid};
 
 /// One row of `org_units`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,17 +38,56 @@ type Row = (String, String, Option<String>, i64);
 /// A unit's columns and one of its owners (none: the unit has none, or was not asked for them).
 type RowWithOwner = (String, String, Option<String>, i64, Option<String>);
 
-/// Reads every unit and owner (two statements; run it inside a transaction for one moment).
+/// Reads every unit and owner (two statements; run it inside a transaction for one moment), each
+/// backend the way its driver hands them over fastest (20 000 units): PostgreSQL's rows as rows
+/// (25 ms; as one JSON array 36 ms); SQLite's as one JSON array its database builds (20 ms), as
+/// sqlx's SQLite driver passes each row through its worker thread (rows: 90 ms).
 pub async fn load(conn: &mut Conn) -> Result<Snapshot, StoreError> {
-    let rows: Vec<Row> =
-        sqlx::query_as("SELECT uuid, name, parent, version FROM org_units ORDER BY name, uuid")
-            .fetch_all(&mut *conn)
+    let (units, owners) = match Backend::of_connection(conn) {
+        Backend::Postgres => {
+            let rows: Vec<Row> =
+                sqlx::query_as("SELECT uuid, name, parent, version FROM org_units")
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let owner_rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT unit, person FROM org_unit_owners")
+                    .fetch_all(&mut *conn)
+                    .await?;
+            (unit_rows(rows)?, owner_pairs(owner_rows)?)
+        }
+        Backend::Sqlite => {
+            let rows: Vec<(Uuid, String, Option<Uuid>, i64)> = json_array(
+                conn,
+                "SELECT json_group_array(json_array(uuid, name, parent, version)) FROM org_units",
+            )
             .await?;
-    let owner_rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT unit, person FROM org_unit_owners")
-            .fetch_all(&mut *conn)
+            let owners = json_array(
+                conn,
+                "SELECT json_group_array(json_array(unit, person)) FROM org_unit_owners",
+            )
             .await?;
-    snapshot(rows, owner_rows)
+            let units = rows
+                .into_iter()
+                .map(|(uuid, name, parent, version)| UnitRow {
+                    uuid,
+                    name,
+                    parent,
+                    version,
+                })
+                .collect();
+            (units, owners)
+        }
+    };
+    Ok(snapshot(units, owners))
+}
+
+/// The one value `sql` answers, a JSON array, read as `T`.
+async fn json_array<T: serde::de::DeserializeOwned>(
+    conn: &mut Conn,
+    sql: &str,
+) -> Result<T, StoreError> {
+    let (json,): (String,) = sqlx::query_as(sql).fetch_one(&mut *conn).await?;
+    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("rows read as JSON: {e}")))
 }
 
 /// The units a judgment about `unit` (and a move of it under `new_parent`) looks at, for the
@@ -102,30 +141,39 @@ pub async fn around(conn: &mut Conn, focus: Focus) -> Result<Snapshot, StoreErro
         }
         rows.push((uuid, name, parent, version));
     }
-    rows.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
-    rows.dedup_by(|a, b| a.0 == b.0);
-    snapshot(rows, owner_rows)
+    Ok(snapshot(unit_rows(rows)?, owner_pairs(owner_rows)?))
 }
 
-/// The snapshot of `rows` (uuid, name, parent, version; sorted by name) and `owner_rows` (unit,
-/// person).
-fn snapshot(rows: Vec<Row>, owner_rows: Vec<(String, String)>) -> Result<Snapshot, StoreError> {
-    let mut units = Vec::with_capacity(rows.len());
-    for (uuid, name, parent, version) in rows {
-        units.push(UnitRow {
-            uuid: parse_uuid(&uuid)?,
-            name,
-            parent: parent.as_deref().map(parse_uuid).transpose()?,
-            version,
-        });
-    }
-    let mut owners = Vec::with_capacity(owner_rows.len());
-    for (unit, person) in owner_rows {
-        owners.push((parse_uuid(&unit)?, parse_uuid(&person)?));
-    }
+/// Units as read in text columns, their uuids parsed.
+fn unit_rows(rows: Vec<Row>) -> Result<Vec<UnitRow>, StoreError> {
+    rows.into_iter()
+        .map(|(uuid, name, parent, version)| {
+            Ok(UnitRow {
+                uuid: parse_uuid(&uuid)?,
+                name,
+                parent: parent.as_deref().map(parse_uuid).transpose()?,
+                version,
+            })
+        })
+        .collect()
+}
+
+/// (unit, person) pairs as read in text columns, parsed.
+fn owner_pairs(rows: Vec<(String, String)>) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    rows.iter()
+        .map(|(unit, person)| Ok((parse_uuid(unit)?, parse_uuid(person)?)))
+        .collect()
+}
+
+/// The snapshot of `units` (each once, however often listed) and `owners` (unit, person). The
+/// units are sorted here, by name then uuid, byte by byte on either backend (as the browser sorts
+/// them): the databases' sorts differ (PostgreSQL's follows its locale) and cost more.
+fn snapshot(mut units: Vec<UnitRow>, owners: Vec<(Uuid, Uuid)>) -> Snapshot {
+    units.sort_unstable_by(|a, b| (&a.name, a.uuid).cmp(&(&b.name, b.uuid)));
+    units.dedup_by_key(|unit| unit.uuid);
     let tree = UnitTree::new(units.iter().map(|u| (u.uuid, u.parent)), owners);
     let index = units.iter().enumerate().map(|(i, u)| (u.uuid, i)).collect();
-    Ok(Snapshot { units, tree, index })
+    Snapshot { units, tree, index }
 }
 
 /// The organisation's generation: how many writes of units or owners have committed (read it in
@@ -230,3 +278,7 @@ pub async fn set_owner(
     }
     Ok(set)
 }
+
+#[cfg(test)]
+#[path = "units_tests.rs"]
+mod tests;
