@@ -6,7 +6,7 @@ use crate::error::Error;
 
 /// Same origin, plus the IdP (`idp_origin`, e.g. `https://login.kommune.dk`) for fetch (token
 /// endpoint, keys) and form posts (logout); WebAssembly may be compiled; no inline scripts or
-/// styles (the build emits none: Trunk's loader is `/boot.js`); no frames at all (the session
+/// styles (the build emits none: Trunk's loader is frontend/boot.js); no frames at all (the session
 /// survives reloads by a top-level redirect, not an iframe).
 pub fn policy(idp_origin: &str) -> Result<HeaderValue, Error> {
     let policy = format!(

@@ -12,9 +12,10 @@ use serde_json::Value;
 /// What Chromium 156 sends.
 const BROWSER_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 
-/// The `.js` and `.wasm` files index.html loads (`data-app-js`, `data-app-wasm`).
+/// The `.js` and `.wasm` files index.html loads (`data-app-js`, `data-app-wasm`, and the loader
+/// boot.js: `<script … src="/boot-<hash>.js">`).
 fn app_assets(index: &str) -> Vec<String> {
-    ["data-app-js=\"", "data-app-wasm=\""]
+    ["data-app-js=\"", "data-app-wasm=\"", "<script src=\""]
         .iter()
         .filter_map(|attribute| {
             let start = index.find(attribute)? + attribute.len();
@@ -30,7 +31,7 @@ async fn the_app_arrives_compressed_once_and_comes_from_the_cache_after() -> Tes
     let index = http.get(stack.url("/")).send().await?;
     assert_eq!(index.headers()[CACHE_CONTROL], "no-cache");
     let assets = app_assets(&index.text().await?);
-    assert_eq!(assets.len(), 2, "{assets:?}");
+    assert_eq!(assets.len(), 3, "{assets:?}");
     let mut first_visit = 0;
     for asset in &assets {
         let answer = http
@@ -57,14 +58,13 @@ async fn the_app_arrives_compressed_once_and_comes_from_the_cache_after() -> Tes
         wait_for(&client, "[data-testid=log-in]").await?;
         let script = r#"
             return performance.getEntriesByType("resource")
-                .filter((e) => /\.(wasm|js)$/.test(new URL(e.name).pathname)
-                    && !new URL(e.name).pathname.endsWith("/boot.js"))
+                .filter((e) => /\.(wasm|js)$/.test(new URL(e.name).pathname))
                 .map((e) => ({ name: e.name, transfer: e.transferSize,
                                encoded: e.encodedBodySize, decoded: e.decodedBodySize }));
         "#;
         let entries: Vec<Value> =
             serde_json::from_value(client.execute(script, Vec::new()).await?)?;
-        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries.len(), 3, "{entries:?}");
         for entry in &entries {
             assert_eq!(entry["transfer"], 0, "from the cache: {entry}");
             let (encoded, decoded) = (entry["encoded"].as_u64(), entry["decoded"].as_u64());

@@ -47,7 +47,7 @@ pub async fn fallback(state: State<AppState>, method: Method, uri: Uri) -> Resul
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Sets `Cache-Control` on a static file's answer: [`IMMUTABLE`] for content-hashed names,
-/// `no-cache` (use it, but ask first) for the rest, e.g. `boot.js` and `logo.svg`, with `Vary:
+/// `no-cache` (use it, but ask first) for the rest, e.g. `logo.svg`, with `Vary:
 /// accept-encoding`. An answer that already says (index.html, the JSON 404) keeps its own.
 pub async fn cache_static(request: Request, next: Next) -> Response {
     let hashed = is_content_hashed(request.uri().path());
