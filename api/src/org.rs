@@ -49,11 +49,38 @@ impl Rule {
 
 /// The server's answer to "may I?": allowed, or refused by a named rule. JSON:
 /// `{"verdict": "allowed"}` or `{"verdict": "refused", "rule": "not_owner"}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     Allowed,
     Refused { rule: Rule },
+}
+
+/// Read through a plain struct: serde's derive for an internally tagged enum buffers every field
+/// first (its `Content` machinery), which costs the browser's bundle code for no gain here.
+impl<'de> Deserialize<'de> for Verdict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            Allowed,
+            Refused,
+        }
+        #[derive(Deserialize)]
+        struct Wire {
+            verdict: Kind,
+            rule: Option<Rule>,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        match (wire.verdict, wire.rule) {
+            (Kind::Allowed, None) => Ok(Verdict::Allowed),
+            (Kind::Refused, Some(rule)) => Ok(Verdict::Refused { rule }),
+            (Kind::Allowed, Some(_)) => {
+                Err(serde::de::Error::custom("an allowed verdict names no rule"))
+            }
+            (Kind::Refused, None) => Err(serde::de::Error::missing_field("rule")),
+        }
+    }
 }
 
 impl Verdict {
@@ -237,6 +264,34 @@ mod tests {
         assert_eq!(back, p);
         assert_eq!(p.delete.refusal(), Some(Rule::HasChildren));
         assert!(p.update.is_allowed() && !p.move_unit.is_allowed());
+    }
+
+    #[test]
+    fn a_verdict_reads_in_either_field_order_and_only_when_it_adds_up() {
+        let read = |value: serde_json::Value| serde_json::from_value::<Verdict>(value);
+        assert_eq!(read(json!({"verdict": "allowed"})).unwrap(), ALLOWED);
+        let refused = Verdict::Refused {
+            rule: Rule::NotOwner,
+        };
+        assert_eq!(
+            read(json!({"verdict": "refused", "rule": "not_owner"})).unwrap(),
+            refused
+        );
+        assert_eq!(
+            serde_json::from_str::<Verdict>(r#"{"rule": "not_owner", "verdict": "refused"}"#)
+                .unwrap(),
+            refused
+        );
+        for bad in [
+            json!({"verdict": "refused"}),
+            json!({"verdict": "allowed", "rule": "not_owner"}),
+            json!({"verdict": "maybe"}),
+            json!({"verdict": "refused", "rule": "because"}),
+            json!({"rule": "not_owner"}),
+            json!("allowed"),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
     }
 
     #[test]
