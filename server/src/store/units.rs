@@ -9,8 +9,8 @@ use model::UnitTree;
 
 use super::{Backend, Conn, StoreError, parse_uuid};
 
-/// One row of `org_units`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One row of `org_units` (also read from a JSON array of its columns in this order).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct UnitRow {
     pub uuid: Uuid,
     pub name: String,
@@ -55,28 +55,18 @@ pub async fn load(conn: &mut Conn) -> Result<Snapshot, StoreError> {
                     .await?;
             (unit_rows(rows)?, owner_pairs(owner_rows)?)
         }
-        Backend::Sqlite => {
-            let rows: Vec<(Uuid, String, Option<Uuid>, i64)> = json_array(
+        Backend::Sqlite => (
+            json_array(
                 conn,
                 "SELECT json_group_array(json_array(uuid, name, parent, version)) FROM org_units",
             )
-            .await?;
-            let owners = json_array(
+            .await?,
+            json_array(
                 conn,
                 "SELECT json_group_array(json_array(unit, person)) FROM org_unit_owners",
             )
-            .await?;
-            let units = rows
-                .into_iter()
-                .map(|(uuid, name, parent, version)| UnitRow {
-                    uuid,
-                    name,
-                    parent,
-                    version,
-                })
-                .collect();
-            (units, owners)
-        }
+            .await?,
+        ),
     };
     Ok(snapshot(units, owners))
 }
