@@ -10,6 +10,7 @@ use frontend::{
         callback::{CallbackOutcome, CallbackParams, evaluate},
         login::authorization_redirect,
         redirect_state::{self, RedirectKind},
+        sign_in_hint,
     },
     error::Error,
 };
@@ -170,6 +171,7 @@ async fn a_whole_sign_in_leaves_no_token_in_web_storage() {
     let h = harness();
     let key = TestKey::generate("kid-1").await;
     redirect_state::take();
+    sign_in_hint::forget();
 
     // Leaving for the IdP: only the redirect state is stored.
     let redirect =
@@ -227,6 +229,11 @@ async fn a_whole_sign_in_leaves_no_token_in_web_storage() {
         h.session.status().get_untracked(),
         SessionStatus::SignedIn(ref user) if user.username.as_deref() == Some("eline")
     ));
+    assert_eq!(
+        sign_in_hint::recorded(),
+        Some(true),
+        "the next load of this browser checks for the IdP session"
+    );
 
     let stored = web_storage_contents();
     for secret in [
@@ -251,6 +258,7 @@ async fn a_whole_sign_in_leaves_no_token_in_web_storage() {
 async fn a_sign_in_whose_id_token_fails_leaves_the_user_anonymous() {
     let h = harness();
     let key = TestKey::generate("kid-1").await;
+    sign_in_hint::forget();
     let redirect =
         authorization_redirect(&endpoints(), RedirectKind::SignIn, "/me".into(), false).unwrap();
     let id_token = key
@@ -289,4 +297,5 @@ async fn a_sign_in_whose_id_token_fails_leaves_the_user_anonymous() {
         SessionStatus::Starting,
         "not signed in"
     );
+    assert_eq!(sign_in_hint::recorded(), Some(false), "nothing noted");
 }

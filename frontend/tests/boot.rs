@@ -1,6 +1,7 @@
 //! Browser tests of start-up: callbacks that end anonymous go to the right page with a clean
-//! address bar, a failed callback never returns to a protected route, and the check-sso marker
-//! keeps start-up from redirecting in a loop. (Paths that leave the page are covered end to end.)
+//! address bar, a failed callback never returns to a protected route, the check-sso marker
+//! keeps start-up from redirecting in a loop, and check-sso asks the IdP only in a browser that
+//! signed in here. (Paths that leave the page are covered end to end.)
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -11,6 +12,7 @@ use frontend::{
         boot::{OnLoad, Started, start},
         endpoints::Endpoints,
         redirect_state::{self, PendingRedirect, RedirectKind},
+        sign_in_hint,
     },
     error::Error,
 };
@@ -61,6 +63,7 @@ fn pending(kind: RedirectKind, state: &str, return_to: &str) -> PendingRedirect 
 #[wasm_bindgen_test]
 fn on_load_settings_parse_like_keycloak_js() {
     assert_eq!(OnLoad::parse("check-sso"), OnLoad::CheckSso);
+    assert_eq!(OnLoad::parse("check-sso-always"), OnLoad::CheckSsoAlways);
     assert_eq!(OnLoad::parse("login-required"), OnLoad::LoginRequired);
     assert_eq!(OnLoad::parse("none"), OnLoad::None);
     assert_eq!(
@@ -72,10 +75,47 @@ fn on_load_settings_parse_like_keycloak_js() {
 }
 
 #[wasm_bindgen_test]
+fn check_sso_asks_the_idp_unless_this_browser_never_signed_in_here() {
+    use RedirectKind::{SignIn, SilentCheck};
+    // (mode, signed in here before: yes / no / cannot tell) -> the start-up redirect
+    let table = [
+        (
+            OnLoad::CheckSso,
+            [Some(SilentCheck), None, Some(SilentCheck)],
+        ),
+        (OnLoad::CheckSsoAlways, [Some(SilentCheck); 3]),
+        (OnLoad::LoginRequired, [Some(SignIn); 3]),
+        (OnLoad::None, [None; 3]),
+    ];
+    for (mode, expected) in table {
+        for (hint, want) in [Some(true), Some(false), None].into_iter().zip(expected) {
+            assert_eq!(mode.start_up_redirect(hint), want, "{mode:?} with {hint:?}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_browser_that_never_signed_in_here_shows_the_page_without_asking_the_idp() {
+    at_url("/me?tab=roles", || async {
+        redirect_state::take();
+        sign_in_hint::forget();
+        let session = session();
+        assert_eq!(start(&session, OnLoad::CheckSso).await, Started::Ready);
+        assert_eq!(session.status().get_untracked(), SessionStatus::Anonymous);
+        assert_eq!(session.notice().get_untracked(), None);
+        assert_eq!(address_bar(), "/me?tab=roles");
+        assert_eq!(redirect_state::take(), None, "no redirect was prepared");
+        assert!(!redirect_state::take_sso_check_marker());
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn a_check_that_never_came_back_does_not_redirect_again() {
     at_url("/me", || async {
         redirect_state::take();
         redirect_state::mark_sso_check().unwrap();
+        sign_in_hint::remember();
         let session = session();
         assert_eq!(start(&session, OnLoad::CheckSso).await, Started::Ready);
         assert_eq!(session.status().get_untracked(), SessionStatus::Anonymous);
@@ -96,6 +136,7 @@ async fn login_required_returns_anonymous_to_the_route_with_a_clean_url() {
             redirect_state::save(&pending(RedirectKind::SilentCheck, "s1", "/me?tab=roles"))
                 .unwrap();
             redirect_state::mark_sso_check().unwrap();
+            sign_in_hint::remember();
             let session = session();
             assert_eq!(start(&session, OnLoad::CheckSso).await, Started::Ready);
             assert_eq!(session.status().get_untracked(), SessionStatus::Anonymous);
@@ -109,6 +150,11 @@ async fn login_required_returns_anonymous_to_the_route_with_a_clean_url() {
             assert!(
                 !redirect_state::take_sso_check_marker(),
                 "the check came back"
+            );
+            assert_eq!(
+                sign_in_hint::recorded(),
+                Some(false),
+                "no IdP session: the next load does not ask again"
             );
         },
     )

@@ -190,6 +190,24 @@ pub async fn api_statuses(client: &Client, path: &str) -> TestResult<Vec<u64>> {
     )?)
 }
 
+/// The key of the one localStorage entry the app keeps (the app's `auth::sign_in_hint`: this
+/// browser signed in here and has not signed out since; its value is `1`, never a token).
+pub const SIGN_IN_HINT_KEY: &str = "org-browser.signed-in";
+/// That entry as [`WebStorage::local`] lists it.
+pub const SIGN_IN_HINT: &str = "org-browser.signed-in=1";
+
+/// Sets the sign-in hint on the current page's origin, as a sign-in here does: the next load
+/// makes the start-up check with the IdP.
+pub async fn set_sign_in_hint(client: &Client) -> TestResult {
+    client
+        .execute(
+            "localStorage.setItem(arguments[0], '1')",
+            vec![json!(SIGN_IN_HINT_KEY)],
+        )
+        .await?;
+    Ok(())
+}
+
 /// What the page's origin keeps in the browser: every web storage entry and `document.cookie`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct WebStorage {
@@ -225,6 +243,18 @@ pub async fn web_storage(client: &Client) -> TestResult<WebStorage> {
     Ok(serde_json::from_value(
         client.execute(script, Vec::new()).await?,
     )?)
+}
+
+/// The URL this document was loaded from: after a round trip to the IdP, the callback (with
+/// `code` or `error`), however the app cleaned the address bar since.
+pub async fn loaded_from(client: &Client) -> TestResult<String> {
+    let value = client
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].name",
+            Vec::new(),
+        )
+        .await?;
+    Ok(value.as_str().ok_or("no navigation entry")?.to_owned())
 }
 
 /// Saves a PNG of the current page as artifacts/screenshots/{name}.png and returns its path.

@@ -1,18 +1,20 @@
 //! The browser session end to end (Keycloak, server, release build in headless Chromium): sign-in
 //! through the IdP's form back to the protected route, tokens in memory only, bearer API calls,
 //! timed refresh with 15-second tokens (counted in Keycloak's events), reload without iframes,
-//! logout, and a session ended by an admin.
+//! logout, and a session ended by an admin; the start-up check asks Keycloak only in a browser
+//! that signed in here.
 
 use std::time::{Duration, Instant};
 
 use e2e::TestResult;
 use e2e::app::Stack;
 use e2e::browser::{
-    Browser, api_statuses, is_present, login, screenshot, text_of, wait_for, web_storage,
+    Browser, SIGN_IN_HINT, api_statuses, is_present, loaded_from, login, screenshot, text_of,
+    wait_for, web_storage,
 };
 use e2e::idp::IdpOptions;
 use e2e::ui::wait_for_url;
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
 
 /// The access-token lifetime these tests run with (the realm's default is 300 s).
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15);
@@ -40,6 +42,24 @@ async fn stack() -> TestResult<Stack> {
     .await
 }
 
+/// Opens the landing page, waits until it shows "Log in" at `/`, and says whether start-up went
+/// to Keycloak and back on the way (the page then came from the callback; Keycloak records no
+/// event for a `prompt=none` that finds no session).
+async fn opening_landing_asks_keycloak(client: &Client, stack: &Stack) -> TestResult<bool> {
+    client.goto(&stack.url("/")).await?;
+    assert_eq!(text_of(client, "[data-testid=log-in]").await?, "Log in");
+    wait_for_url(client, &stack.url("/")).await?;
+    let loaded_from = loaded_from(client).await?;
+    if loaded_from == stack.url("/") {
+        return Ok(false);
+    }
+    assert!(
+        loaded_from.starts_with(&stack.url("/callback?error=login_required&")),
+        "{loaded_from}"
+    );
+    Ok(true)
+}
+
 #[tokio::test]
 async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
     let stack = stack().await?;
@@ -54,14 +74,13 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
     let idp_base = stack.idp.base_url();
 
     Browser::run(|client| async move {
-        // The landing page, anonymous after the silent check-sso round trip.
-        client.goto(&stack.url("/")).await?;
-        assert_eq!(text_of(&client, "[data-testid=log-in]").await?, "Log in");
+        // The landing page, anonymous at once: this browser never signed in here, so start-up
+        // does not ask Keycloak.
+        assert!(!opening_landing_asks_keycloak(&client, &stack).await?);
         assert_eq!(
             text_of(&client, "[data-testid=realm]").await?,
             stack.idp.realm_name()
         );
-        wait_for_url(&client, &stack.url("/")).await?;
         screenshot(&client, "session-landing").await?;
 
         // A protected route sends the browser to the IdP's form.
@@ -89,8 +108,8 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
         assert!(is_present(&client, "[data-testid=log-out]").await?);
         let storage = web_storage(&client).await?;
         assert!(
-            storage.local.is_empty() && storage.session.is_empty(),
-            "web storage is empty after the sign-in: {storage:?}"
+            storage.local == [SIGN_IN_HINT] && storage.session.is_empty(),
+            "web storage holds nothing but the sign-in hint after the sign-in: {storage:?}"
         );
         assert!(!storage.contains_token_like(&[]), "{storage:?}");
         screenshot(&client, "session-me").await?;
@@ -211,6 +230,10 @@ async fn sign_in_refresh_reload_and_logout_in_chromium() -> TestResult {
             storage.local.is_empty() && storage.session.is_empty(),
             "{storage:?}"
         );
+        assert!(
+            !opening_landing_asks_keycloak(&client, &stack).await?,
+            "signed out: start-up does not ask Keycloak again"
+        );
 
         // The protected route asks for the form again: the IdP session is over too.
         client.goto(&stack.url(PROTECTED)).await?;
@@ -252,6 +275,13 @@ async fn an_ended_idp_session_shows_a_notice_and_one_click_signs_in_again() -> T
         );
         wait_for_url(&client, &stack.url(PROTECTED)).await?;
         assert!(!is_present(&client, "[data-testid=session-ended]").await?);
+
+        // Ended again: the next load asks Keycloak once (the hint is still there), hears there
+        // is no session and forgets the hint, so the loads after it do not ask.
+        stack.idp.end_sessions_of("eline").await?;
+        assert!(opening_landing_asks_keycloak(&client, &stack).await?);
+        assert!(web_storage(&client).await?.local.is_empty());
+        assert!(!opening_landing_asks_keycloak(&client, &stack).await?);
         Ok(())
     })
     .await

@@ -50,8 +50,7 @@ async fn the_app_arrives_compressed_once_and_comes_from_the_cache_after() -> Tes
     println!("first visit: {first_visit} B of .js + .wasm (brotli) for {assets:?}");
 
     Browser::run(|client| async move {
-        // The landing page runs its silent check (to Keycloak and back): the page that ends up
-        // here is already a repeat visit for the app's files.
+        // The first load fetches the app's files; the reload is the repeat visit.
         client.goto(&stack.url("/")).await?;
         wait_for(&client, "[data-testid=log-in]").await?;
         client.refresh().await?;

@@ -16,6 +16,7 @@ pub mod navigation;
 pub mod random;
 pub mod redirect_state;
 pub mod session;
+pub mod sign_in_hint;
 pub mod tokens;
 pub mod user;
 

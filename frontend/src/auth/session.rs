@@ -29,6 +29,7 @@ use super::{
     id_token,
     login::{self, TokenSet},
     redirect_state::PendingRedirect,
+    sign_in_hint,
     tokens::HeldTokens,
     user::User,
 };
@@ -278,6 +279,7 @@ impl Session {
         };
         id_token::verify(token, &jwks, expected).await?;
         self.accept(set);
+        sign_in_hint::remember();
         self.tell_other_tabs(TabMessage::SignedIn);
         Ok(())
     }

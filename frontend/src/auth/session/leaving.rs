@@ -15,6 +15,7 @@ use crate::{
         login::{self, EndSession, Redirect},
         navigation::{navigate, post_form},
         redirect_state::{self, RedirectKind},
+        sign_in_hint,
     },
     error::Error,
 };
@@ -60,6 +61,7 @@ impl Session {
     /// sign-in that would overtake the logout).
     pub fn sign_out(&self) -> Result<(), Error> {
         let id_token = self.forget(SessionStatus::Leaving);
+        sign_in_hint::forget();
         self.tell_other_tabs(TabMessage::SignedOut);
         let logout = login::end_session(&self.0.endpoints, id_token.as_deref())?;
         self.wait_and_leave(Waiting::Logout(logout));
