@@ -107,7 +107,7 @@ def measure(size):
         ok(status, data, 204)
     print(f"{size} units: create {spread(creates)} ({samples} samples)")
     print(f"{size} units: rename {spread(renames)} ({samples} samples)")
-    for encoding in (None, "gzip", "br"):
+    for encoding in (None, "gzip", "br", "zstd"):
         # A write first, so the first list is read and encoded afresh (cold); the next ones are
         # the body kept for this generation (warm).
         rename(picks[0], f"{picks[0]['name']} ({encoding})")
@@ -119,12 +119,16 @@ def measure(size):
             size_on_wire = len(data)
         print(f"{size} units: GET /api/v1/org-units ({encoding or 'identity'}) cold {ms(times[0])}, "
               f"warm median {ms(statistics.median(times[1:]))} (9), {size_on_wire:,} B on the wire")
-    # The server encodes a large brotli list again, smaller, once its generation has lasted 5 s.
-    time.sleep(POLISH_WAIT)
-    status, data, took = call("GET", "/api/v1/org-units", encoding="br")
-    ok(status, data, 200)
-    print(f"{size} units: GET /api/v1/org-units (br) {POLISH_WAIT} s after the last write "
-          f"{ms(took)}, {len(data):,} B on the wire")
+    # The server encodes a large brotli or zstd list again, smaller, once its generation has
+    # lasted 5 s (one polish at a time, so one encoding after the other).
+    for encoding in ("br", "zstd"):
+        rename(picks[0], f"{picks[0]['name']} (polished {encoding})")
+        ok(*call("GET", "/api/v1/org-units", encoding=encoding)[:2], 200)
+        time.sleep(POLISH_WAIT)
+        status, data, took = call("GET", "/api/v1/org-units", encoding=encoding)
+        ok(status, data, 200)
+        print(f"{size} units: GET /api/v1/org-units ({encoding}) {POLISH_WAIT} s after the last "
+              f"write {ms(took)}, {len(data):,} B on the wire")
 
 
 began = time.perf_counter()

@@ -19,14 +19,18 @@ fn preferred(value: &str) -> Encoding {
 }
 
 #[test]
-fn brotli_then_gzip_then_none_and_q0_refuses() {
+fn zstd_then_brotli_then_gzip_then_none_and_q0_refuses() {
     assert_eq!(Encoding::preferred(None), Encoding::Identity);
-    assert_eq!(preferred("gzip, deflate, br, zstd"), Encoding::Brotli);
+    assert_eq!(preferred("gzip, deflate, br, zstd"), Encoding::Zstd);
+    assert_eq!(preferred("ZSTD;q=0.1"), Encoding::Zstd);
+    assert_eq!(preferred("gzip, deflate, br, zstd;q=0"), Encoding::Brotli);
+    assert_eq!(preferred("gzip, deflate, br"), Encoding::Brotli);
     assert_eq!(preferred("gzip"), Encoding::Gzip);
     assert_eq!(preferred("GZIP;q=0.5, identity"), Encoding::Gzip);
     assert_eq!(preferred("br;q=0, gzip"), Encoding::Gzip);
     assert_eq!(preferred("br; q=0.0, gzip;q=0"), Encoding::Identity);
-    assert_eq!(preferred("*"), Encoding::Brotli);
+    assert_eq!(preferred("*"), Encoding::Brotli, "zstd only when named");
+    assert_eq!(preferred("br;q=0, *"), Encoding::Gzip);
     assert_eq!(preferred("deflate"), Encoding::Identity);
     assert_eq!(preferred(""), Encoding::Identity);
 }
@@ -40,7 +44,10 @@ fn bodies_decode_to_the_json() {
         .read_to_end(&mut out)
         .unwrap();
     assert_eq!(out, json);
-    for brotli in [Encoding::Brotli.encode(&json), polished(&json)] {
+    for brotli in [
+        Encoding::Brotli.encode(&json),
+        Encoding::Brotli.polished(&json),
+    ] {
         assert!(brotli.len() < json.len() / 10, "{}", brotli.len());
         let mut out = Vec::new();
         brotli::Decompressor::new(&brotli[..], 4096)
@@ -48,6 +55,31 @@ fn bodies_decode_to_the_json() {
             .unwrap();
         assert_eq!(out, json);
     }
+}
+
+#[test]
+fn zstd_bodies_decode_within_the_8_mib_window_browsers_allow() {
+    // Larger than 8 MiB, so a frame could ask for more than browsers decode (RFC 9659).
+    let json: Vec<u8> = (0..400_000u32)
+        .flat_map(|i| {
+            format!(
+                r#"{{"uuid":"{:032x}","name":"Enhed {i}"}},"#,
+                i.wrapping_mul(2_654_435_761)
+            )
+            .into_bytes()
+        })
+        .collect();
+    assert!(json.len() > 8 << 20, "{}", json.len());
+    for zstd in [Encoding::Zstd.encode(&json), Encoding::Zstd.polished(&json)] {
+        assert!(zstd.len() < json.len() / 4, "{}", zstd.len());
+        let mut decoder = zstd::stream::read::Decoder::new(&zstd[..]).unwrap();
+        decoder.window_log_max(23).unwrap();
+        let mut out = Vec::new();
+        decoder.read_to_end(&mut out).unwrap();
+        assert_eq!(out, json);
+    }
+    assert!(Encoding::Zstd.polishes() && Encoding::Brotli.polishes());
+    assert!(!Encoding::Gzip.polishes() && !Encoding::Identity.polishes());
 }
 
 #[test]

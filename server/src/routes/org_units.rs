@@ -15,7 +15,7 @@ use super::caller;
 use super::input::{ApiJson, OwnerPath, UnitPath, unit_name};
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::list_cache::{self, AccessKey, Encoding, POLISH_AFTER, POLISH_MIN_BYTES};
+use crate::list_cache::{AccessKey, Encoding, POLISH_AFTER, POLISH_MIN_BYTES};
 use crate::rbac::{Access, Caller, Destination, Operation};
 use crate::state::AppState;
 use crate::store::units::{self, Focus, Snapshot, UnitRow};
@@ -174,8 +174,8 @@ pub async fn list(
     .map_err(listing_failed)?
     .map_err(listing_failed)?;
     cache.keep_body(generation, key, encoding, body.clone());
-    if encoding == Encoding::Brotli && body.len() >= POLISH_MIN_BYTES && cache.start_polishing() {
-        tokio::spawn(polish(state.clone(), generation, key, json));
+    if encoding.polishes() && body.len() >= POLISH_MIN_BYTES && cache.start_polishing() {
+        tokio::spawn(polish(state.clone(), generation, key, encoding, json));
     }
     Ok(encoded(body, encoding))
 }
@@ -185,9 +185,15 @@ fn listing_failed(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("listing units: {e}"))
 }
 
-/// Once `generation` has lasted [`POLISH_AFTER`], encodes its list again at brotli's polished
-/// quality and keeps that instead; gives up as soon as a write has made a newer generation.
-async fn polish(state: AppState, generation: i64, key: AccessKey, json: Vec<u8>) {
+/// Once `generation` has lasted [`POLISH_AFTER`], encodes its list again at the encoding's
+/// polished level and keeps that instead; gives up as soon as a write has made a newer generation.
+async fn polish(
+    state: AppState,
+    generation: i64,
+    key: AccessKey,
+    encoding: Encoding,
+    json: Vec<u8>,
+) {
     tokio::time::sleep(POLISH_AFTER).await;
     let current = async {
         let mut tx = state.db().begin_read().await?;
@@ -196,10 +202,10 @@ async fn polish(state: AppState, generation: i64, key: AccessKey, json: Vec<u8>)
         Ok::<_, crate::store::StoreError>(current)
     };
     if matches!(current.await, Ok(current) if current == generation) {
-        match tokio::task::spawn_blocking(move || list_cache::polished(&json)).await {
+        match tokio::task::spawn_blocking(move || encoding.polished(&json)).await {
             Ok(body) => state
                 .list_cache()
-                .keep_body(generation, key, Encoding::Brotli, body),
+                .keep_body(generation, key, encoding, body),
             Err(e) => tracing::warn!("polishing the unit list: {e}"),
         }
     }

@@ -113,6 +113,7 @@ async fn org_units_after_prepare_database_with_minted_tokens() {
                     )
                     .unwrap();
                 }
+                Some("zstd") => json = zstd::decode_all(&body[..]).unwrap(),
                 None => json = body.to_vec(),
                 Some(other) => panic!("unexpected encoding {other}"),
             };
@@ -122,7 +123,7 @@ async fn org_units_after_prepare_database_with_minted_tokens() {
             )
         }
     };
-    for accept in ["br", "gzip", "identity", "br"] {
+    for accept in ["zstd", "br", "gzip", "identity", "br"] {
         let (encoding, theirs) = listed(owner_without_uuid.clone(), accept).await;
         assert_eq!(encoding.is_some(), accept != "identity", "{accept}");
         assert_eq!(
