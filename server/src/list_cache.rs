@@ -9,8 +9,7 @@
 //! never answers from rows older than the generation it just read.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -132,6 +131,20 @@ impl Encoding {
         matches!(self, Encoding::Zstd | Encoding::Brotli)
     }
 
+    /// The JSON of a body encoded this way (at either level).
+    pub fn decode(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
+        let mut json = Vec::with_capacity(body.len() * 8);
+        match self {
+            Encoding::Zstd => zstd::stream::read::Decoder::new(body)?.read_to_end(&mut json)?,
+            Encoding::Brotli => {
+                brotli::Decompressor::new(body, 64 * 1024).read_to_end(&mut json)?
+            }
+            Encoding::Gzip => flate2::read::GzDecoder::new(body).read_to_end(&mut json)?,
+            Encoding::Identity => return Ok(body.to_vec()),
+        };
+        Ok(json)
+    }
+
     /// `json` encoded this way at the polished level: smaller, and a second or two for a large
     /// organisation; as [`Encoding::encode`] for the encodings that do not polish.
     pub fn polished(self, json: &[u8]) -> Bytes {
@@ -181,8 +194,8 @@ impl AccessKey {
 #[derive(Default)]
 pub struct ListCache {
     kept: Mutex<Kept>,
-    /// One polish at a time, so at most one core works on it.
-    polishing: AtomicBool,
+    /// Held while a body is polished: one at a time, so at most one core works on it.
+    polish_turn: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -243,29 +256,66 @@ impl ListCache {
         }
     }
 
-    /// Claims the one polishing pass; false while another runs. [`ListCache::polished`] frees it.
-    pub fn start_polishing(&self) -> bool {
-        !self.polishing.swap(true, Ordering::AcqRel)
+    /// Waits for the turn to polish (one polish at a time); the turn lasts as long as the guard.
+    async fn polish_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.polish_turn.lock().await
     }
 
-    /// The polishing pass is over.
-    pub fn polished(&self) {
-        self.polishing.store(false, Ordering::Release);
+    /// Once it is this task's turn, encodes the body kept for `key` and `encoding` at
+    /// `generation` again at the polished level and keeps that instead; gives up when a newer
+    /// generation is kept by then, or `current_generation` (awaited only once the turn has come)
+    /// says a write has made one. Waiting holds nothing: the JSON is read back from the body.
+    pub async fn polish(
+        &self,
+        generation: i64,
+        key: AccessKey,
+        encoding: Encoding,
+        current_generation: impl Future<Output = Option<i64>>,
+    ) {
+        let _turn = self.polish_turn().await;
+        let Some(body) = self.body(generation, key, encoding) else {
+            return;
+        };
+        if current_generation.await != Some(generation) {
+            return;
+        }
+        let polished = tokio::task::spawn_blocking(move || {
+            encoding.decode(&body).map(|json| encoding.polished(&json))
+        })
+        .await;
+        match polished {
+            Ok(Ok(polished)) => {
+                self.keep_body(generation, key, encoding, polished);
+            }
+            Ok(Err(e)) => tracing::warn!("polishing the unit list: reading the kept body: {e}"),
+            Err(e) => tracing::warn!("polishing the unit list: {e}"),
+        }
     }
 
     /// Keeps a body encoded at `generation`, dropping the oldest ones past [`MAX_CACHED_BYTES`];
-    /// a body larger than that alone is not kept.
-    pub fn keep_body(&self, generation: i64, key: AccessKey, encoding: Encoding, body: Bytes) {
+    /// a body larger than that alone is not kept. True when no body was kept for this caller and
+    /// encoding at `generation` before (so two requests that both encoded it polish it once).
+    pub fn keep_body(
+        &self,
+        generation: i64,
+        key: AccessKey,
+        encoding: Encoding,
+        body: Bytes,
+    ) -> bool {
         let mut kept = self.kept();
         if !kept.at(generation) || body.len() > MAX_CACHED_BYTES {
-            return;
+            return false;
         }
         let id = (key, encoding);
         kept.bytes += body.len();
-        if let Some(old) = kept.bodies.insert(id, body) {
-            kept.bytes -= old.len();
-            kept.order.retain(|at| *at != id);
-        }
+        let first = match kept.bodies.insert(id, body) {
+            Some(old) => {
+                kept.bytes -= old.len();
+                kept.order.retain(|at| *at != id);
+                false
+            }
+            None => true,
+        };
         kept.order.push(id);
         while kept.bytes > MAX_CACHED_BYTES {
             let oldest = kept.order.remove(0);
@@ -273,6 +323,7 @@ impl ListCache {
                 kept.bytes -= old.len();
             }
         }
+        first
     }
 }
 

@@ -44,6 +44,17 @@ fn bodies_decode_to_the_json() {
         .read_to_end(&mut out)
         .unwrap();
     assert_eq!(out, json);
+    for encoding in [
+        Encoding::Zstd,
+        Encoding::Brotli,
+        Encoding::Gzip,
+        Encoding::Identity,
+    ] {
+        for body in [encoding.encode(&json), encoding.polished(&json)] {
+            assert_eq!(encoding.decode(&body).unwrap(), json, "{encoding:?}");
+        }
+    }
+    assert!(Encoding::Zstd.decode(b"not zstd").is_err());
     for brotli in [
         Encoding::Brotli.encode(&json),
         Encoding::Brotli.polished(&json),
@@ -132,11 +143,41 @@ fn the_byte_budget_drops_the_oldest_body() {
     assert!(cache.body(1, e, Encoding::Identity).is_some());
 }
 
-#[test]
-fn one_polish_at_a_time() {
+#[tokio::test]
+async fn one_polish_at_a_time() {
     let cache = ListCache::default();
-    assert!(cache.start_polishing());
-    assert!(!cache.start_polishing());
-    cache.polished();
-    assert!(cache.start_polishing());
+    let turn = cache.polish_turn().await;
+    let wait = std::time::Duration::from_millis(20);
+    assert!(
+        tokio::time::timeout(wait, cache.polish_turn())
+            .await
+            .is_err()
+    );
+    drop(turn);
+    assert!(
+        tokio::time::timeout(wait, cache.polish_turn())
+            .await
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_body_is_first_once_per_generation() {
+    let cache = ListCache::default();
+    let a = AccessKey::of(&admin());
+    let body = || Bytes::from_static(b"[]");
+    assert!(cache.keep_body(5, a, Encoding::Zstd, body()));
+    assert!(!cache.keep_body(5, a, Encoding::Zstd, body()), "again");
+    assert!(
+        cache.keep_body(5, a, Encoding::Brotli, body()),
+        "another encoding"
+    );
+    assert!(
+        !cache.keep_body(4, a, Encoding::Gzip, body()),
+        "older: not kept"
+    );
+    assert!(
+        cache.keep_body(6, a, Encoding::Zstd, body()),
+        "a newer generation"
+    );
 }

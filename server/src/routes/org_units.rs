@@ -3,6 +3,7 @@
 //! units around the ones it touches (O(depth), not O(units)).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -155,7 +156,7 @@ pub async fn list(
     };
     tx.commit().await?;
     // The verdicts, the JSON and its compression: CPU work off the request workers.
-    let (json, body) = tokio::task::spawn_blocking(move || {
+    let body = tokio::task::spawn_blocking(move || {
         let view = View::new(snapshot, &caller);
         let units: Vec<api::OrgUnit> = view
             .snapshot
@@ -165,17 +166,20 @@ pub async fn list(
             .collect();
         // Sized for the whole list at once (~325 B a unit) instead of growing by doubling.
         let mut json = Vec::with_capacity(units.len() * 384);
-        serde_json::to_writer(&mut json, &units).map(|()| {
-            let body = encoding.encode(&json);
-            (json, body)
-        })
+        serde_json::to_writer(&mut json, &units).map(|()| encoding.encode(&json))
     })
     .await
     .map_err(listing_failed)?
     .map_err(listing_failed)?;
-    cache.keep_body(generation, key, encoding, body.clone());
-    if encoding.polishes() && body.len() >= POLISH_MIN_BYTES && cache.start_polishing() {
-        tokio::spawn(polish(state.clone(), generation, key, encoding, json));
+    let first = cache.keep_body(generation, key, encoding, body.clone());
+    if first && encoding.polishes() && body.len() >= POLISH_MIN_BYTES {
+        tokio::spawn(polish(
+            state.clone(),
+            generation,
+            key,
+            encoding,
+            POLISH_AFTER,
+        ));
     }
     Ok(encoded(body, encoding))
 }
@@ -185,31 +189,27 @@ fn listing_failed(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("listing units: {e}"))
 }
 
-/// Once `generation` has lasted [`POLISH_AFTER`], encodes its list again at the encoding's
-/// polished level and keeps that instead; gives up as soon as a write has made a newer generation.
+/// Once `generation` has lasted `after`, polishes its list for `key` in `encoding`
+/// ([`ListCache::polish`](crate::list_cache::ListCache::polish), which asks the database for the
+/// current generation once its turn has come).
 async fn polish(
     state: AppState,
     generation: i64,
     key: AccessKey,
     encoding: Encoding,
-    json: Vec<u8>,
+    after: Duration,
 ) {
-    tokio::time::sleep(POLISH_AFTER).await;
+    tokio::time::sleep(after).await;
     let current = async {
-        let mut tx = state.db().begin_read().await?;
-        let current = units::generation(&mut tx).await?;
-        tx.commit().await?;
-        Ok::<_, crate::store::StoreError>(current)
+        let mut tx = state.db().begin_read().await.ok()?;
+        let current = units::generation(&mut tx).await.ok()?;
+        tx.commit().await.ok()?;
+        Some(current)
     };
-    if matches!(current.await, Ok(current) if current == generation) {
-        match tokio::task::spawn_blocking(move || encoding.polished(&json)).await {
-            Ok(body) => state
-                .list_cache()
-                .keep_body(generation, key, encoding, body),
-            Err(e) => tracing::warn!("polishing the unit list: {e}"),
-        }
-    }
-    state.list_cache().polished();
+    state
+        .list_cache()
+        .polish(generation, key, encoding, current)
+        .await;
 }
 
 /// A JSON answer already encoded (the compression layer leaves it as it is).

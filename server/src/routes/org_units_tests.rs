@@ -137,3 +137,77 @@ async fn org_units_after_prepare_database_with_minted_tokens() {
         assert_eq!(new.permissions.update, api::Verdict::Allowed, "{accept}");
     }
 }
+
+/// A polish still waiting out its delay holds no turn (it once held the only one through its
+/// wait, so the list of the generation after it stayed unpolished), and one whose generation a
+/// write has replaced leaves the kept body alone.
+#[tokio::test]
+async fn a_waiting_polish_holds_up_no_other_and_a_stale_one_changes_nothing() {
+    use std::time::Duration;
+
+    use super::polish;
+    use crate::list_cache::{AccessKey, Encoding};
+    use crate::rbac::tests::{NOBODY, caller};
+
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let mut settings = server.settings();
+    settings.seed_realm_file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../realm/mo-realm.json");
+    let state = AppState::new(settings).unwrap();
+    state.prepare_database().await.unwrap();
+    let mut tx = state.db().begin_read().await.unwrap();
+    let generation = crate::store::units::generation(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let key = AccessKey::of(&caller(true, false, Some(NOBODY)));
+    let json: Vec<u8> = (0..5_000u32)
+        .flat_map(|i| {
+            format!(
+                r#"{{"uuid":"{:08x}","n":"Enhed {i}"}},"#,
+                i.wrapping_mul(2_654_435_761)
+            )
+            .into_bytes()
+        })
+        .collect();
+    let fast = Encoding::Zstd.encode(&json);
+    let cache = state.list_cache();
+    cache.keep_body(generation, key, Encoding::Zstd, fast.clone());
+
+    let stale = polish(
+        state.clone(),
+        generation - 1,
+        key,
+        Encoding::Zstd,
+        Duration::ZERO,
+    );
+    stale.await;
+    assert_eq!(cache.body(generation, key, Encoding::Zstd).unwrap(), fast);
+
+    let waiting = tokio::spawn(polish(
+        state.clone(),
+        generation - 1,
+        key,
+        Encoding::Zstd,
+        Duration::from_secs(600),
+    ));
+    // The waiting one has started (and is asleep) before the current one runs.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let current = polish(
+        state.clone(),
+        generation,
+        key,
+        Encoding::Zstd,
+        Duration::ZERO,
+    );
+    tokio::time::timeout(Duration::from_secs(30), current)
+        .await
+        .expect("not held up by the waiting one");
+    let polished = cache.body(generation, key, Encoding::Zstd).unwrap();
+    assert_eq!(polished, Encoding::Zstd.polished(&json));
+    assert!(
+        polished.len() < fast.len(),
+        "{} {}",
+        polished.len(),
+        fast.len()
+    );
+    waiting.abort();
+}
