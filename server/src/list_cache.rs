@@ -329,4 +329,4 @@ impl ListCache {
 
 #[cfg(test)]
 #[path = "list_cache_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -14,6 +14,20 @@ fn admin() -> crate::rbac::Caller {
     caller(true, false, Some(NOBODY))
 }
 
+/// JSON shaped like the unit list, `units` records with uuid-like hex that compresses as
+/// poorly as real uuids do.
+pub(crate) fn list_like(units: u32) -> Vec<u8> {
+    (0..units)
+        .flat_map(|i| {
+            format!(
+                r#"{{"uuid":"{:032x}","name":"Enhed {i}"}},"#,
+                i.wrapping_mul(2_654_435_761)
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
 fn preferred(value: &str) -> Encoding {
     Encoding::preferred(Some(&HeaderValue::from_str(value).unwrap()))
 }
@@ -71,15 +85,7 @@ fn bodies_decode_to_the_json() {
 #[test]
 fn zstd_bodies_decode_within_the_8_mib_window_browsers_allow() {
     // Larger than 8 MiB, so a frame could ask for more than browsers decode (RFC 9659).
-    let json: Vec<u8> = (0..400_000u32)
-        .flat_map(|i| {
-            format!(
-                r#"{{"uuid":"{:032x}","name":"Enhed {i}"}},"#,
-                i.wrapping_mul(2_654_435_761)
-            )
-            .into_bytes()
-        })
-        .collect();
+    let json = list_like(400_000);
     assert!(json.len() > 8 << 20, "{}", json.len());
     for zstd in [Encoding::Zstd.encode(&json), Encoding::Zstd.polished(&json)] {
         assert!(zstd.len() < json.len() / 4, "{}", zstd.len());

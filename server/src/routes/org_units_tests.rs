@@ -7,14 +7,20 @@ use serde_json::{Value, json};
 use crate::test_support::{JwksServer, claims, keys, mint};
 use crate::{AppState, app};
 
-#[tokio::test]
-async fn org_units_after_prepare_database_with_minted_tokens() {
-    let server = JwksServer::start(&[&keys()[0]]).await;
+/// The app's state on a fresh database seeded from the dev realm, trusting `server`'s keys.
+async fn seeded_state(server: &JwksServer) -> AppState {
     let mut settings = server.settings();
     settings.seed_realm_file =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../realm/mo-realm.json");
     let state = AppState::new(settings).unwrap();
     state.prepare_database().await.unwrap();
+    state
+}
+
+#[tokio::test]
+async fn org_units_after_prepare_database_with_minted_tokens() {
+    let server = JwksServer::start(&[&keys()[0]]).await;
+    let state = seeded_state(&server).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/api/v1/org-units", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
@@ -150,24 +156,12 @@ async fn a_waiting_polish_holds_up_no_other_and_a_stale_one_changes_nothing() {
     use crate::rbac::tests::{NOBODY, caller};
 
     let server = JwksServer::start(&[&keys()[0]]).await;
-    let mut settings = server.settings();
-    settings.seed_realm_file =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../realm/mo-realm.json");
-    let state = AppState::new(settings).unwrap();
-    state.prepare_database().await.unwrap();
+    let state = seeded_state(&server).await;
     let mut tx = state.db().begin_read().await.unwrap();
     let generation = crate::store::units::generation(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
     let key = AccessKey::of(&caller(true, false, Some(NOBODY)));
-    let json: Vec<u8> = (0..5_000u32)
-        .flat_map(|i| {
-            format!(
-                r#"{{"uuid":"{:08x}","n":"Enhed {i}"}},"#,
-                i.wrapping_mul(2_654_435_761)
-            )
-            .into_bytes()
-        })
-        .collect();
+    let json = crate::list_cache::tests::list_like(5_000);
     let fast = Encoding::Zstd.encode(&json);
     let cache = state.list_cache();
     cache.keep_body(generation, key, Encoding::Zstd, fast.clone());
