@@ -70,6 +70,7 @@ def grow(to):
 
 # Seconds to wait for the server's polishing pass (list_cache::POLISH_AFTER, 5 s, and the pass).
 POLISH_WAIT = 15
+COLD_SAMPLES = 5
 
 
 def ms(seconds):
@@ -108,17 +109,22 @@ def measure(size):
     print(f"{size} units: create {spread(creates)} ({samples} samples)")
     print(f"{size} units: rename {spread(renames)} ({samples} samples)")
     for encoding in (None, "gzip", "br", "zstd"):
-        # A write first, so the first list is read and encoded afresh (cold); the next ones are
-        # the body kept for this generation (warm).
-        rename(picks[0], f"{picks[0]['name']} ({encoding})")
-        times, size_on_wire = [], 0
-        for _ in range(10):
+        # A write before each of COLD_SAMPLES lists, so each is read and encoded afresh (cold);
+        # then 9 more of the last generation, the body kept for it (warm).
+        colds, warms, size_on_wire = [], [], 0
+        for i in range(COLD_SAMPLES):
+            rename(picks[0], f"{picks[0]['name']} ({encoding} {i})")
             status, data, took = call("GET", "/api/v1/org-units", encoding=encoding)
             ok(status, data, 200)
-            times.append(took)
+            colds.append(took)
+        for _ in range(9):
+            status, data, took = call("GET", "/api/v1/org-units", encoding=encoding)
+            ok(status, data, 200)
+            warms.append(took)
             size_on_wire = len(data)
-        print(f"{size} units: GET /api/v1/org-units ({encoding or 'identity'}) cold {ms(times[0])}, "
-              f"warm median {ms(statistics.median(times[1:]))} (9), {size_on_wire:,} B on the wire")
+        print(f"{size} units: GET /api/v1/org-units ({encoding or 'identity'}) cold median "
+              f"{ms(statistics.median(colds))} ({ms(min(colds))}-{ms(max(colds))}, {COLD_SAMPLES}), "
+              f"warm median {ms(statistics.median(warms))} (9), {size_on_wire:,} B on the wire")
     # The server encodes a large brotli or zstd list again, smaller, once its generation has
     # lasted 5 s (one polish at a time, so one encoding after the other).
     for encoding in ("br", "zstd"):
