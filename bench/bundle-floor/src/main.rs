@@ -5,6 +5,8 @@
 //! memory) in a router's three pages. No refresh, ID-token checks, DPoP, tabs, tree or forms: its
 //! size is what the packages cost a first visit before any of the app's own features
 //! (scripts/bundle-report builds it the way Trunk builds the app and prints its size).
+//! Its few helpers (the fetch adapter, the random token, the pending sign-in) are written here
+//! rather than taken from frontend/ on purpose: the floor must link none of the app's code.
 
 use std::{cell::RefCell, future::Future, pin::Pin};
 
