@@ -11,6 +11,12 @@ TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"
 AXE_VERSION="4.14.1"
 KEYCLOAK_VERSION="26.7.3"
+# The splitter of the browser build (scripts/split-wasm): wasm_split_cli_support's wasm-split-cli.
+WASM_SPLIT_VERSION="0.2.4"
+# The WebAssembly features wasm-opt may use: what Trunk's own wasm-opt step enables (the browsers
+# the app supports have them all).
+export WASM_OPT_FEATURES="--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+--enable-mutable-globals --enable-reference-types --enable-multivalue"
 # The Keycloak server distribution, unpacked once by scripts/bootstrap.
 KEYCLOAK_HOME="$TOOLS/keycloak-$KEYCLOAK_VERSION"
 

@@ -8,6 +8,7 @@ use leptos_router::{
     components::{Route, Router, Routes},
     path,
 };
+use send_wrapper::SendWrapper;
 
 use crate::{
     auth::{
@@ -30,6 +31,7 @@ use crate::{
     },
     config::{self, KeycloakJson},
     pages::{landing::Landing, me::MePage, not_found::NotFound, unit::UnitPage, units::UnitsPage},
+    split::part,
 };
 
 /// The product name shown in the header (and in `index.html`'s `<title>`).
@@ -127,19 +129,73 @@ fn RoutedApp() -> impl IntoView {
                     <Route path=path!("") view=Landing />
                     <Route
                         path=path!("/units")
-                        view=|| view! { <Protected><UnitsPage /></Protected> }
+                        view=|| view! { <Protected>{page_part(units_page)}</Protected> }
                     />
                     <Route
                         path=path!("/units/:uuid")
-                        view=|| view! { <Protected><UnitPage /></Protected> }
+                        view=|| view! { <Protected>{page_part(unit_page)}</Protected> }
                     />
                     <Route
                         path=path!("/me")
-                        view=|| view! { <Protected><MePage /></Protected> }
+                        view=|| view! { <Protected>{page_part(me_page)}</Protected> }
                     />
                 </Routes>
             </Layout>
         </Router>
+    }
+}
+
+part! {
+    /// The organisation's units (`/units`): a part of its own (crate::split).
+    fn units_page() -> AnyView {
+        view! { <UnitsPage /> }.into_any()
+    }
+}
+
+part! {
+    /// One unit (`/units/:uuid`): a part of its own.
+    fn unit_page() -> AnyView {
+        view! { <UnitPage /> }.into_any()
+    }
+}
+
+part! {
+    /// The signed-in user's page (`/me`): a part of its own.
+    fn me_page() -> AnyView {
+        view! { <MePage /> }.into_any()
+    }
+}
+
+/// A page that is a part of its own: a loading state until its module is there, or a panel
+/// that says it could not be loaded and offers to reload.
+fn page_part<F>(page: fn() -> F) -> impl IntoView
+where
+    F: Future<Output = Result<AnyView, crate::error::Error>> + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <Loading label="Loading the page…" /> }>
+            // The future stays on the browser's one thread: the wrapper only satisfies `Send`.
+            {Suspend::new(SendWrapper::new(async move {
+                page().await.unwrap_or_else(|err| {
+                    view! {
+                        <ErrorPanel
+                            title="This page could not be loaded"
+                            message=err.to_string()
+                            on_retry=reload
+                        />
+                    }
+                    .into_any()
+                })
+            }))}
+        </Suspense>
+    }
+}
+
+/// Loads the page again (what a part that could not be fetched needs: a fresh index.html may
+/// name a newer build).
+fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
     }
 }
 

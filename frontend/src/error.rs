@@ -66,11 +66,21 @@ pub enum Error {
     Network(String),
     #[error("The server's answer could not be read ({0}).")]
     InvalidResponse(String),
+
+    // --- Loading the app itself ---
+    /// A part of the app fetched on first use (crate::split) could not be fetched.
+    #[error(
+        "Part of the app could not be loaded from the server; check the connection and try again."
+    )]
+    PartNotLoaded,
 }
 
 impl Error {
     /// Network failures are worth retrying; everything else is a definite answer.
     pub fn is_network(&self) -> bool {
-        matches!(self, Self::Network(_) | Self::Unreachable(_))
+        matches!(
+            self,
+            Self::Network(_) | Self::Unreachable(_) | Self::PartNotLoaded
+        )
     }
 }

@@ -8,3 +8,4 @@ pub mod error;
 pub mod org;
 pub mod pages;
 pub mod routes;
+pub mod split;

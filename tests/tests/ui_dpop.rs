@@ -26,12 +26,14 @@ const CAPTURE: &str = r#"
     window.__refreshTokens = [];
     const realFetch = window.fetch;
     window.fetch = async function (input, init) {
-        // The app passes Request objects; reading their headers leaves the body alone.
-        const url = new URL(typeof input === "string" ? input : input.url);
-        const headers = new Headers((init && init.headers) || (input.headers || {}));
+        // The app passes Request objects (the parts' loader URLs); reading their headers leaves
+        // the body alone.
+        const request = input instanceof Request;
+        const url = new URL(request ? input.url : String(input), location.href);
+        const headers = new Headers((init && init.headers) || (request ? input.headers : {}));
         if (url.pathname.startsWith("/api/")) {
             window.__calls.push({
-                method: (init && init.method) || input.method || "GET",
+                method: (init && init.method) || (request ? input.method : "GET"),
                 path: url.pathname,
                 authorization: headers.get("authorization"),
                 dpop: headers.get("dpop"),

@@ -4,13 +4,14 @@
 
 use super::{
     callback::{self, CallbackOutcome, CallbackParams},
+    clock::LocalFuture,
     discovery,
     endpoints::CALLBACK_PATH,
     redirect_state::{self, RedirectKind},
     session::Session,
     sign_in_hint,
 };
-use crate::error::Error;
+use crate::{error::Error, split::part};
 
 /// The build-time start-up mode (like keycloak-js `onLoad`), read from the `APP_ON_LOAD`
 /// environment variable when the app is compiled: `check-sso` (the default), `check-sso-always`,
@@ -85,7 +86,14 @@ pub async fn start(session: &Session, on_load: OnLoad) -> Started {
         // Whatever the callback says, the check that set the marker has come back.
         redirect_state::take_sso_check_marker();
         let params = CallbackParams::from_query(&query);
-        return finish_callback(session, &params).await;
+        return match return_from_idp(session.clone(), params).await {
+            Ok(finishing) => finishing.await,
+            // The URL keeps the answer: a reload fetches the part and finishes the sign-in.
+            Err(err) => {
+                session.set_anonymous(Some(err));
+                Started::Ready
+            }
+        };
     }
     // A marker still set means the last check left and never came back: do not loop.
     let check_never_came_back = redirect_state::take_sso_check_marker();
@@ -107,6 +115,14 @@ pub async fn start(session: &Session, on_load: OnLoad) -> Started {
             session.set_anonymous(Some(err));
             Started::Ready
         }
+    }
+}
+
+part! {
+    /// The return from the IdP (the code exchange, the ID token's checks): a part of its own
+    /// (crate::split), since a first visit has nothing to return from.
+    fn return_from_idp(session: Session, params: CallbackParams) -> LocalFuture<'static, Started> {
+        Box::pin(async move { finish_callback(&session, &params).await })
     }
 }
 

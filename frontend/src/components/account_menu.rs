@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
-    auth::{ApiClient, Session, SessionStatus},
+    auth::{ApiClient, Session, SessionStatus, clock::LocalFuture},
     org::{client::ME_PATH, rules},
     routes,
+    split::part,
 };
 
 /// The account's role as the server gives it (`GET /api/v1/me`), asked once per sign-in: a token
@@ -19,11 +20,15 @@ fn role_of_account(status: ArcRwSignal<SessionStatus>) -> LocalResource<Option<A
     let api = use_context::<ApiClient>();
     LocalResource::new(move || {
         let api = api.clone().filter(|_| signed_in.get());
-        async move {
-            let me = api?.get::<Me>(ME_PATH).await.ok()?;
-            Some(me.access.role)
-        }
+        async move { role_from_server(api?).await.ok()?.await }
     })
+}
+
+part! {
+    /// `GET /api/v1/me`'s role: a part of its own (crate::split), as only a signed-in user asks.
+    fn role_from_server(api: ApiClient) -> LocalFuture<'static, Option<AccountRole>> {
+        Box::pin(async move { Some(api.get::<Me>(ME_PATH).await.ok()?.access.role) })
+    }
 }
 
 /// The role badge, once the server has said what the account may do.

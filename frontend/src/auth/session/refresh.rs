@@ -12,6 +12,7 @@ use crate::{
         tokens::{RETRY_FIRST_MS, RETRY_MAX_MS},
     },
     error::Error,
+    split::part,
 };
 
 /// A tab that wakes up (visible again, back online) asks the IdP about its session when its
@@ -28,7 +29,10 @@ impl Session {
             } else {
                 let session = self.clone();
                 let refresh: LocalFuture<'static, Result<(), Error>> = Box::pin(async move {
-                    let outcome = session.refresh_once().await;
+                    let outcome = match refreshed(session.clone()).await {
+                        Ok(refreshing) => refreshing.await,
+                        Err(err) => Err(err),
+                    };
                     session.0.in_flight.borrow_mut().take();
                     outcome
                 });
@@ -175,5 +179,13 @@ impl Session {
         } else {
             self.schedule_refresh();
         }
+    }
+}
+
+part! {
+    /// One refresh at the token endpoint: a part of its own (crate::split), as a first visit holds
+    /// no tokens to refresh.
+    fn refreshed(session: Session) -> LocalFuture<'static, Result<(), Error>> {
+        Box::pin(async move { session.refresh_once().await })
     }
 }
