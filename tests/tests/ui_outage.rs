@@ -32,6 +32,9 @@ async fn with_keycloak_stopped_the_app_stays_put_and_signs_in_once_it_is_back() 
     let password = idp.realm().password_of("eline")?;
     Browser::run(|client| async move {
         sign_in_at(&client, &idp, &origin, "eline", "/me").await?;
+        // She is working (her page has its answer, so the server has Keycloak's keys) when
+        // Keycloak stops: the page is a part, fetched after the sign-in.
+        wait_for_text(&client, "[data-testid=me-username]", "eline").await?;
         idp.stop().await?;
 
         // Her refresh (due 30 s in) finds nobody: she keeps working, and is told until when.
