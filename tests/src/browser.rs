@@ -32,20 +32,20 @@ pub struct Browser {
     client: Client,
 }
 
-/// Owns the chromedriver process group and Chromium's profile folder from the moment the driver
-/// is spawned: dropping it kills the driver and every Chromium it started, then removes the
-/// profile, even when a test panics half-way through start-up. (Left to chromedriver, a killed
-/// session leaves its ~80 MB profile in the temp folder; a full test run left 6 GB.)
+/// Owns the chromedriver process group and the folder holding Chromium's profile and temp files
+/// from the moment the driver is spawned: dropping it kills the driver and every Chromium it
+/// started, then removes the folder, even when a test panics half-way through start-up. (Left to
+/// chromedriver, a killed session leaves its ~80 MB profile in the system's temp folder.)
 struct DriverProcess {
     child: Child,
-    profile: PathBuf,
+    folder: PathBuf,
 }
 
 impl Drop for DriverProcess {
     fn drop(&mut self) {
         kill_group(&self.child);
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        let _ = std::fs::remove_dir_all(&self.folder);
     }
 }
 
@@ -65,20 +65,24 @@ impl Browser {
     async fn start() -> TestResult<Self> {
         let driver_path = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
         let port = free_port();
-        let profile =
+        let folder =
             std::env::temp_dir().join(format!("mo-e2e-chromium-{}-{port}", std::process::id()));
+        // Chromium's own temp files (its single-instance socket) go in the folder too.
+        let temp = folder.join("tmp");
+        std::fs::create_dir_all(&temp)?;
         let child = spawn_in_own_group(
             Command::new(&driver_path)
                 .arg(format!("--port={port}"))
+                .env("TMPDIR", &temp)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
-        )
-        .map_err(|e| format!("cannot start {driver_path} (run scripts/bootstrap): {e}"))?;
+        );
         let driver = DriverProcess {
-            child,
-            profile: profile.clone(),
+            child: child
+                .map_err(|e| format!("cannot start {driver_path} (run scripts/bootstrap): {e}"))?,
+            folder,
         };
-        let client = connect(port, &profile).await?;
+        let client = connect(port, &driver.folder.join("profile")).await?;
         Ok(Self { driver, client })
     }
 
