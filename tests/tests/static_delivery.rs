@@ -43,6 +43,26 @@ async fn fetched_code(client: &Client) -> TestResult<Vec<Value>> {
     )?)
 }
 
+/// The URL a Resource Timing entry (from `fetched_code`) fetched.
+fn name_of(entry: &Value) -> &str {
+    entry["name"].as_str().unwrap_or_default()
+}
+
+/// The parts among `entries`: every `.wasm` but the main module (`frontend-<hash>_bg.wasm`).
+fn parts(entries: &[Value]) -> Vec<Value> {
+    entries
+        .iter()
+        .filter(|entry| name_of(entry).ends_with(".wasm") && !name_of(entry).contains("/frontend-"))
+        .cloned()
+        .collect()
+}
+
+/// Whether `entries` hold the part whose file name starts with `stem` (`unit_page`, …).
+fn has_part(entries: &[Value], stem: &str) -> bool {
+    let prefix = format!("/{stem}-");
+    entries.iter().any(|entry| name_of(entry).contains(&prefix))
+}
+
 /// Each entry came from the browser's cache, and was stored compressed (to under half its size,
 /// but for the smallest parts, which have less to compress).
 fn all_cached_and_compressed(entries: &[Value]) {
@@ -111,16 +131,6 @@ async fn the_parts_come_when_a_signed_in_page_needs_them_and_from_the_cache_afte
     Browser::run(|client| async move {
         sign_in(&client, &stack, "alvida", &route).await?;
         wait_for_text(&client, "[data-testid=unit-name]", "Teknik og Miljø").await?;
-        let parts = |entries: &[Value]| -> Vec<Value> {
-            entries
-                .iter()
-                .filter(|entry| {
-                    let name = entry["name"].as_str().unwrap_or_default();
-                    name.ends_with(".wasm") && !name.contains("/frontend-")
-                })
-                .cloned()
-                .collect()
-        };
         let signed_in = parts(&fetched_code(&client).await?);
         let bytes: u64 = signed_in
             .iter()
@@ -132,13 +142,8 @@ async fn the_parts_come_when_a_signed_in_page_needs_them_and_from_the_cache_afte
         );
         // The return from Keycloak's form fetched the sign-in's own part; this document (the
         // callback, its URL replaced) fetched the unit page's, the role's and the code they share.
-        for part in ["/unit_page-", "/role_from_server-"] {
-            assert!(
-                signed_in
-                    .iter()
-                    .any(|entry| entry["name"].as_str().unwrap_or_default().contains(part)),
-                "{part} fetched: {signed_in:?}"
-            );
+        for part in ["unit_page", "role_from_server"] {
+            assert!(has_part(&signed_in, part), "{part} fetched: {signed_in:?}");
         }
 
         // A reload signs in silently (the page comes back through /callback): every part from
@@ -147,10 +152,7 @@ async fn the_parts_come_when_a_signed_in_page_needs_them_and_from_the_cache_afte
         wait_for_text(&client, "[data-testid=unit-name]", "Teknik og Miljø").await?;
         let again = parts(&fetched_code(&client).await?);
         assert!(
-            again.iter().any(|entry| entry["name"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("/return_from_idp-")),
+            has_part(&again, "return_from_idp"),
             "the return from the IdP is a part: {again:?}"
         );
         all_cached_and_compressed(&again);
