@@ -37,7 +37,8 @@ async fn get(app: &RunningApp, path: &str, accept: Option<&str>) -> reqwest::Res
 async fn assets_come_precompressed_and_content_hashed_ones_are_kept_for_a_year() {
     let server = JwksServer::start(&[&keys()[0]]).await;
     let mut settings = server.settings();
-    settings.static_dir = build_folder();
+    let folder = build_folder();
+    settings.static_dir = folder.clone();
     let app = RunningApp::start(settings).await;
     let path = format!("/{WASM}");
     for (accept, encoding, body) in [
@@ -77,6 +78,7 @@ async fn assets_come_precompressed_and_content_hashed_ones_are_kept_for_a_year()
         .get(CACHE_CONTROL)
         .map(|v| v.to_str().unwrap());
     assert_ne!(kept, Some(IMMUTABLE), "a 404 is never kept");
+    std::fs::remove_dir_all(folder).unwrap();
 }
 
 #[tokio::test]
