@@ -20,7 +20,7 @@ export WASM_OPT_FEATURES="--enable-bulk-memory --enable-nontrapping-float-to-int
 # The Keycloak server distribution, unpacked once by scripts/bootstrap.
 KEYCLOAK_HOME="$TOOLS/keycloak-$KEYCLOAK_VERSION"
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s  [%s]\n' "$*" "$(date -u +%T)"; } # the clock time: where a long run's minutes went
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 free_port() { # a loopback port that was free a moment ago
