@@ -67,21 +67,19 @@ impl Browser {
         let port = free_port();
         let folder =
             std::env::temp_dir().join(format!("mo-e2e-chromium-{}-{port}", std::process::id()));
-        // Chromium's own temp files (its single-instance socket) go in the folder too.
+        // Chromium's own temp files (its single-instance socket) go in the folder too; it is
+        // made once the driver owns it, and before the driver starts a Chromium.
         let temp = folder.join("tmp");
-        std::fs::create_dir_all(&temp)?;
         let child = spawn_in_own_group(
             Command::new(&driver_path)
                 .arg(format!("--port={port}"))
                 .env("TMPDIR", &temp)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
-        );
-        let driver = DriverProcess {
-            child: child
-                .map_err(|e| format!("cannot start {driver_path} (run scripts/bootstrap): {e}"))?,
-            folder,
-        };
+        )
+        .map_err(|e| format!("cannot start {driver_path} (run scripts/bootstrap): {e}"))?;
+        let driver = DriverProcess { child, folder };
+        std::fs::create_dir_all(&temp)?;
         let client = connect(port, &driver.folder.join("profile")).await?;
         Ok(Self { driver, client })
     }
